@@ -1,0 +1,115 @@
+# dla - dimensional-load orchestrator.  See README.md.
+#
+#   make            build build/dla and build/libdla.a
+#   make demo       install missing packages, build, run the demo warehouse
+#   make check      install missing packages, build, run every test
+#   make unit       cmocka unit tests          make asan   unit tests under ASan+UBSan
+#   make golden     golden error / SQL tests   make integration  real binary vs databases
+#   make bench      benchmarks (never part of check)
+#   make install PREFIX=/usr/local             make clean
+#   V=1             show full commands         WERROR=0  do not fail on warnings
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+CC        ?= cc
+WERROR    ?= 1
+BUILD     ?= build
+SANITIZE  ?=
+
+PKGS      := odbc yaml-0.1 libpcre2-8 jansson libgvc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+             -Wformat=2 -Wno-unused-parameter -Wvla
+ifeq ($(WERROR),1)
+WARN      += -Werror
+endif
+OPT       ?= -O2 -g
+CFLAGS    ?=
+ALL_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+              -DDLA_VERSION='"$(VERSION)"' $(OPT) $(WARN) $(SANITIZE) \
+              -Idla -Iorchestrator $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS   ?=
+ALL_LDFLAGS := $(SANITIZE) $(LDFLAGS)
+LIBS      := $(PKG_LIBS) -lpthread -lm
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+LIB_SRC   := $(sort $(wildcard dla/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC   := $(sort $(wildcard orchestrator/*.c))
+CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps demo check unit asan golden integration sqlglot bench install clean
+all: $(BUILD)/dla
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libdla.a: $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/dla: $(CLI_OBJ) $(BUILD)/libdla.a
+	$(call say,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libdla.a $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdla.a tests/unit/test_util.h
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libdla.a $(LIBS) $(CMOCKA_LIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+# Unit tests: every tests/unit/test_*.c is one cmocka program; run from the
+# repository root so they can read tests/data/.
+unit: $(UNIT_BIN)
+	@sh tests/run_unit.sh $(UNIT_BIN)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all' unit golden-asan
+
+golden: $(BUILD)/dla
+	@sh tests/golden/run.sh $(BUILD)/dla
+
+golden-asan: $(BUILD)/dla
+	@sh tests/golden/run.sh $(BUILD)/dla
+
+integration: $(BUILD)/dla
+	@sh tests/integration/run.sh $(BUILD)/dla
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory golden
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory integration
+	@echo "make check: all suites passed"
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(BUILD)/dla
+
+bench: $(BUILD)/dla
+	@sh bench/run.sh $(BUILD)/dla
+
+install: $(BUILD)/dla
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/dla
+	install -m 755 $(BUILD)/dla $(DESTDIR)$(PREFIX)/bin/dla
+	install -m 644 $(BUILD)/libdla.a $(DESTDIR)$(PREFIX)/lib/libdla.a
+	install -m 644 dla/*.h $(DESTDIR)$(PREFIX)/include/dla/
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

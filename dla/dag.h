@@ -1,0 +1,95 @@
+/*
+ * dag.h - the dependency graph of a loaded project.
+ *
+ * Nodes: every source, view, dimension, fact and exposure of the project.
+ * Edges (dependency -> dependent):
+ *   view      <- each relation it reads (sources, views, dimensions, facts)
+ *   dimension <- its source (view or source), its depends_on
+ *   fact      <- its source, each looked-up dimension, its depends_on
+ *   exposure  <- its depends_on
+ * dla_dag_build() resolves every reference (reporting unknown ones as
+ * diagnostics at the reference's location), rejects cycles with a diagnostic
+ * naming the whole cycle in order ("cycle: v_a -> v_b -> v_a"), and computes
+ * a deterministic topological order and levels.
+ *
+ * Node names: sources are named by their relation ("staging.customer"),
+ * everything else by its name.  Names are unique (the loader reports
+ * duplicates).  Relation resolution is case-insensitive and accepts:
+ *   source    schema.name
+ *   view      name, views_schema.name
+ *   dimension name, schema.name      (likewise facts)
+ *
+ * Ownership: the dag owns its arrays (freed by dla_dag_release); names,
+ * files and specs point into the project, which must outlive the dag.
+ */
+#ifndef DLA_DAG_H
+#define DLA_DAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "code.h"
+#include "diag.h"
+#include "project.h"
+#include "strmap.h"
+
+enum dla_node_kind {
+	DLA_NODE_SOURCE, DLA_NODE_VIEW, DLA_NODE_DIMENSION, DLA_NODE_FACT,
+	DLA_NODE_EXPOSURE
+};
+
+/* "source", "view", "dimension", "fact", "exposure". */
+const char *dla_node_kind_name(enum dla_node_kind kind);
+
+struct dla_node {
+	enum dla_node_kind kind;
+	const char *name;        /* unique node name (see above) */
+	const char *schema;      /* schema of the relation (views: views_schema;
+				    exposures: NULL) */
+	const char *relation;    /* "schema.name" of the relation it creates or
+				    is; NULL for exposures */
+	struct dla_loc loc;      /* where it is declared */
+	const struct dla_names *tags;   /* may point at an empty list */
+	union {                  /* the spec, by kind */
+		const struct dla_source *source;
+		const struct dla_view *view;
+		const struct dla_dimension *dimension;
+		const struct dla_fact *fact;
+		const struct dla_exposure *exposure;
+	} spec;
+	size_t *deps;            /* indices of nodes this one depends on,
+				    sorted by name, no duplicates */
+	size_t n_deps;
+	size_t *dependents;      /* indices of nodes depending on this one,
+				    sorted by name */
+	size_t n_dependents;
+	int level;               /* 0 for nodes without deps, else
+				    1 + max(level of deps) */
+};
+
+struct dla_dag {
+	struct dla_node *nodes;  /* in project order: sources, views,
+				    dimensions, facts, exposures */
+	size_t n;
+	size_t *order;           /* topological order: by level, then name */
+	struct dla_strmap by_name;      /* node name -> index (nocase) */
+	struct dla_strmap by_relation;  /* every accepted relation spelling ->
+					   index (nocase) */
+	void *storage;           /* internal: edge arrays and key strings */
+};
+
+/*
+ * Builds the DAG.  Returns DLA_OK; DLA_ERR_INVALID when a reference does not
+ * resolve (diagnostics added, the DAG is built without that edge);
+ * DLA_ERR_CYCLE when there is a cycle (order is then not usable); or
+ * DLA_ERR_NOMEM.  On any return the caller calls dla_dag_release().
+ */
+enum dla_code dla_dag_build(struct dla_dag *dag, const struct dla_project *p,
+			    struct dla_diags *diags);
+void dla_dag_release(struct dla_dag *dag);
+
+/* Index of the node named name (case-insensitive) or of a relation
+ * spelling, or (size_t)-1. */
+size_t dla_dag_find(const struct dla_dag *dag, const char *name);
+
+#endif
