@@ -1,0 +1,127 @@
+/*
+ * meta.h - the metadata tables in the warehouse and the run lock.
+ *
+ * Tables (SPEC 7, contract columns first; extra columns are appended):
+ *   <meta>.dla_run(run_id, project, target, command, selector, as_of,
+ *                  started_at, finished_at, status, dla_version,
+ *                  retry_of, message)
+ *   <meta>.dla_node_run(run_id, node, kind, status, started_at, finished_at,
+ *                  rows_inserted, rows_updated, rows_expired, rows_deleted,
+ *                  message, queued_at, db_seconds, rows_inferred)
+ *   <meta>.dla_lineage(run_id, node, input_relation, output_relation)
+ *   <meta>.dla_lock(lock_name, run_id, holder_host, holder_pid,
+ *                  acquired_at, expires_at)
+ *   <meta>.dla_schema_version(version)  -- one row: migrations applied
+ * Creation is versioned: dla_meta_ensure() reads dla_schema_version and
+ * applies, in order, every migration above it (each migration only CREATEs
+ * or ADDs columns, so rows are never lost), in one transaction.
+ *
+ * All values are bound as parameters (db.h), never spliced: messages may
+ * hold anything.  Timestamps are "YYYY-MM-DD HH:MM:SS[.ffffff]" UTC text.
+ * Statuses: run: running|success|failed; node: success|failed|skipped.
+ *
+ * The run lock is a lease: one row in dla_lock per target (lock_name
+ * "run").  Acquire inserts it, or takes it over when the holder's lease has
+ * expired or the holder is on this host and its process is gone (the
+ * caller's holder_alive callback says so); takeover marks the stale run
+ * `failed` ("lease expired: run did not finish").  The holder renews the
+ * lease while running.  Races are settled by the database: the insert has
+ * a primary key, the takeover is a conditional UPDATE that one run wins.
+ */
+#ifndef DLA_META_H
+#define DLA_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "code.h"
+#include "db.h"
+#include "dialect.h"
+
+struct dla_meta {
+	struct dla_db *db;
+	const struct dla_dialect *dialect;
+	const char *schema;        /* metadata_schema */
+};
+
+/* Creates the schema objects / applies migrations.  The schema itself must
+ * already be usable (dialect->create_schema ran on this connection). */
+enum dla_code dla_meta_ensure(const struct dla_meta *m, struct dla_db_error *err);
+
+struct dla_run_row {
+	const char *run_id, *project, *target, *command, *selector, *as_of;
+	const char *started_at, *dla_version;
+	const char *retry_of;      /* run id retried, or NULL */
+};
+
+enum dla_code dla_meta_run_start(const struct dla_meta *m,
+				 const struct dla_run_row *run,
+				 struct dla_db_error *err);
+enum dla_code dla_meta_run_finish(const struct dla_meta *m, const char *run_id,
+				  const char *status, const char *finished_at,
+				  const char *message, struct dla_db_error *err);
+
+struct dla_node_row {
+	const char *run_id, *node, *kind, *status;
+	const char *started_at, *finished_at, *queued_at;
+	long rows_inserted, rows_updated, rows_expired, rows_deleted, rows_inferred;
+	double db_seconds;
+	const char *message;       /* NULL on success */
+};
+
+enum dla_code dla_meta_node_record(const struct dla_meta *m,
+				   const struct dla_node_row *row,
+				   struct dla_db_error *err);
+
+/* One edge read or written by a node: relations schema-qualified. */
+enum dla_code dla_meta_lineage_record(const struct dla_meta *m, const char *run_id,
+				      const char *node, const char *input_relation,
+				      const char *output_relation,
+				      struct dla_db_error *err);
+
+struct dla_lock_holder {
+	char run_id[64];
+	char host[256];
+	long pid;
+	char acquired_at[32];
+	char expires_at[32];
+};
+
+/* Returns true when the process pid on this host is still alive. */
+typedef bool (*dla_pid_alive_fn)(long pid, void *ctx);
+
+/*
+ * Takes the run lock for run_id until now + lease_s.  host/pid identify this
+ * process.  Returns DLA_OK, or DLA_ERR_LOCKED with *holder filled, or a
+ * database error.  When a stale holder was taken over, *took_over is set to
+ * its run id (else ""); the stale run has been marked failed.
+ */
+enum dla_code dla_meta_lock_acquire(const struct dla_meta *m, const char *run_id,
+				    const char *host, long pid, const char *now,
+				    long lease_s, dla_pid_alive_fn alive, void *alive_ctx,
+				    struct dla_lock_holder *holder, char took_over[64],
+				    struct dla_db_error *err);
+/* Extends the lease of run_id to now + lease_s; DLA_ERR_LOCKED if lost. */
+enum dla_code dla_meta_lock_renew(const struct dla_meta *m, const char *run_id,
+				  const char *now, long lease_s,
+				  struct dla_db_error *err);
+/* Releases the lock if run_id holds it. */
+enum dla_code dla_meta_lock_release(const struct dla_meta *m, const char *run_id,
+				    struct dla_db_error *err);
+
+/*
+ * Time helpers (UTC).  dla_time_now formats the current time with
+ * microseconds; dla_time_add adds seconds to a timestamp; dla_time_parse
+ * accepts "YYYY-MM-DD HH:MM:SS[.ffffff]", "YYYY-MM-DD", and ISO 8601 with
+ * 'T' and 'Z' or +00:00 (what Airflow's {{ ts }} gives), normalising to
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]" in out (at least 27 bytes); false if not a
+ * valid timestamp.  A non-UTC offset is converted to UTC.
+ */
+void dla_time_now(char out[32]);
+bool dla_time_parse(const char *text, char out[32]);
+bool dla_time_add(const char *ts, long seconds, char out[32]);
+
+/* A new run id: sortable in start order ("20261125T190644123456Z-1234"). */
+void dla_run_id_new(char out[64]);
+
+#endif
