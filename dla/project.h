@@ -1,7 +1,7 @@
 /*
  * project.h - the in-memory model of a dla project and its loader.
  *
- * A project is dla.yml + models/**.yml + views/*.sql (../shared/SPEC.md
+ * A project is dla.yml + models/<dir>/<name>.yml + views/<name>.sql (../shared/SPEC.md
  * sections 2 and 3).  dla_project_load() reads all of it, checks every spec
  * it can check without a database or the DAG (keys, types, identifiers,
  * enums, duplicates inside a spec, duplicate node names), and collects every
@@ -65,7 +65,7 @@ struct dla_housekeeping {
 	const char *loaded_at;     /* dla_loaded_at (facts) */
 };
 
-/* ---- models/*.yml ----------------------------------------------------- */
+/* ---- models/<name>.yml ----------------------------------------------------- */
 
 struct dla_freshness {
 	bool set;
@@ -185,7 +185,7 @@ struct dla_exposure {
 	struct dla_loc loc;
 };
 
-/* ---- views/*.sql ------------------------------------------------------ */
+/* ---- views/<name>.sql ------------------------------------------------------ */
 
 /* One relation a view reads, as found by the scanner (view_scan.h). */
 struct dla_view_ref {
@@ -231,7 +231,7 @@ struct dla_project {
 	size_t n_facts;
 	struct dla_exposure *exposures;
 	size_t n_exposures;
-	size_t n_model_files;        /* models/**.yml files read */
+	size_t n_model_files;        /* models/<dir>/<name>.yml files read */
 };
 
 /*

@@ -1,7 +1,7 @@
 /*
  * view_scan.h - finds the relations a view's SELECT reads.
  *
- * Not a SQL parser: a tokenizer that skips comments (-- and nested /* */),
+ * Not a SQL parser: a tokenizer that skips comments (-- and nested block),
  * string literals ('...' with '' escapes, $$...$$ dollar quotes) and
  * understands quoted identifiers ("a""b"), followed by pattern matching
  * (regex.h) of FROM / JOIN / comma-join lists / subqueries / WITH lists.
