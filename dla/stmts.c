@@ -67,6 +67,7 @@ const char *dla_stmt_kind_name(enum dla_stmt_kind kind)
 	case DLA_STMT_DML: return "dml";
 	case DLA_STMT_CHECK: return "check";
 	case DLA_STMT_SESSION: return "session";
+	case DLA_STMT_CLEANUP: return "cleanup";
 	}
 	return "?";
 }

@@ -13,6 +13,8 @@
  *            fails with `message` followed by up to 5 rows (the offending
  *            keys), before anything is written
  *   SESSION  per-connection settings (query tag ...)
+ *   CLEANUP  run after the commit (or the rollback), errors ignored: drops
+ *            temporary tables (DDL after DML would commit on Snowflake)
  * Ownership: the list owns sql and label strings (freed by
  * dla_stmts_release).  Appending never fails visibly: on allocation failure
  * the list's `failed` flag is set (check once with dla_stmts_failed).
@@ -25,7 +27,10 @@
 
 #include "buf.h"
 
-enum dla_stmt_kind { DLA_STMT_DDL, DLA_STMT_DML, DLA_STMT_CHECK, DLA_STMT_SESSION };
+enum dla_stmt_kind {
+	DLA_STMT_DDL, DLA_STMT_DML, DLA_STMT_CHECK, DLA_STMT_SESSION,
+	DLA_STMT_CLEANUP
+};
 
 /* Which node counter a DML statement's row count feeds (SPEC 7 columns). */
 enum dla_counter {

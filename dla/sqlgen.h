@@ -1,0 +1,70 @@
+/*
+ * sqlgen.h - SQL generation for loads: what one node's transaction runs.
+ *
+ * Generators are pure: they take the spec, the dialect and what the runner
+ * learned from the database (the source's described columns, the target's
+ * existing columns) and append statements to a struct dla_stmts (stmts.h).
+ * They never touch the database, never print; `dla plan --sql`, `dla run
+ * --dry-run` and the golden SQL tests call them exactly as the runner does.
+ * The algorithm for dimensions is described in docs/SCD.md.
+ *
+ * Errors a generator finds (a business key missing from the source, a
+ * column whose type changed, a source column that is not a valid identifier)
+ * return DLA_ERR_INVALID with a one-line message in *errmsg, naming the
+ * node and the column; nothing has been written anywhere.
+ */
+#ifndef DLA_SQLGEN_H
+#define DLA_SQLGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "code.h"
+#include "dialect.h"
+#include "project.h"
+#include "stmts.h"
+
+/* A column name with its logical type. */
+struct dla_column {
+	const char *name;
+	struct dla_coltype type;
+};
+
+struct dla_load_input {
+	const struct dla_project *project;   /* housekeeping names, open_end */
+	const struct dla_dialect *dialect;
+	const char *node;            /* node name, for messages */
+	const char *run_id;
+	const char *as_of;           /* normalised "YYYY-MM-DD HH:MM:SS[.f]" */
+	const char *source_sql;      /* the source relation as SQL text
+					(dialect->relation / view_relation) */
+	const struct dla_column *source_cols;   /* described source columns */
+	size_t n_source_cols;
+	bool target_exists;
+	const struct dla_column *target_cols;   /* existing target columns */
+	size_t n_target_cols;
+	bool with_inferred;          /* dimension: keep an is_inferred column
+					(some fact looks it up with infer) */
+};
+
+/* Names of the temporary tables a load uses (one node at a time per
+ * connection, so fixed names are safe). */
+#define DLA_STAGE_TABLE "dla_stage"
+#define DLA_CHANGE_TABLE "dla_chg"
+
+/* The statements loading dimension dim (docs/SCD.md). */
+enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
+				   const struct dla_dimension *dim,
+				   struct dla_stmts *out, struct dla_buf *errmsg);
+
+/* The surrogate key column of dim (spec value; the loader sets the
+ * default). */
+const char *dla_dimension_sk(const struct dla_dimension *dim);
+
+/* True when dim has a type 2 or type 6 column among cols (so versions and
+ * validity columns exist).  cols = the dimension's source columns. */
+bool dla_dimension_versioned(const struct dla_dimension *dim,
+			     const struct dla_column *cols, size_t n_cols);
+
+#endif
