@@ -1,15 +1,42 @@
 /*
  * view_scan.h - finds the relations a view's SELECT reads.
  *
- * Not a SQL parser: a tokenizer that skips comments (-- and nested block),
- * string literals ('...' with '' escapes, $$...$$ dollar quotes) and
- * understands quoted identifiers ("a""b"), followed by pattern matching
- * (regex.h) of FROM / JOIN / comma-join lists / subqueries / WITH lists.
- * CTE names defined by WITH are not references, LATERAL function calls and
- * table functions (name followed by '(') are not references.
+ * Not a SQL parser: a tokenizer followed by a small state machine per
+ * parenthesis level over the tokens.
  *
- * Results are arena-allocated (project arena) and returned in order of
- * appearance; a relation read several times appears each time.
+ * Tokenizer: skips "--" and "//" line comments and nested slash-star
+ * comments; skips string literals ('...' with '' escapes, E'...' with
+ * backslash escapes, $$...$$ and $tag$...$tag$ dollar quotes); reads quoted
+ * identifiers ("a""b", and `a``b` for MySQL/SQLite users).  Unquoted
+ * identifiers may hold non-ASCII letters and '$' (pcre2 classifies the
+ * non-ASCII ones, regex.h).  If the text does not scan this (PostgreSQL)
+ * way, it is scanned again the Snowflake/MySQL way ('it\'s' escapes, block
+ * comments that do not nest) and accepted if that succeeds; otherwise the
+ * first problem of the PostgreSQL reading is reported.
+ *
+ * References: the relation after FROM, every JOIN form (and APPLY), each
+ * item of a comma-separated FROM list, inside subqueries at any depth
+ * (FROM, JOIN, WHERE, select list), CTE bodies and set operations.
+ * Not references:
+ *  - names defined in the view's WITH lists (anywhere in the view, also in
+ *    their own definitions: a CTE named like a table hides that table when
+ *    unqualified; schema.name is always a reference);
+ *  - table functions: a name followed by '(' (generate_series(1, 3),
+ *    TABLE(FLATTEN(...)), LATERAL FLATTEN(input => ...), ROWS FROM (...));
+ *  - FROM inside a function call's parentheses (EXTRACT(YEAR FROM d),
+ *    SUBSTRING(x FROM 2), TRIM(BOTH ' ' FROM x)): a parenthesis is a
+ *    subquery only when SELECT, WITH or VALUES comes first in it (or SELECT
+ *    or a set operator anywhere in it);
+ *  - IS [NOT] DISTINCT FROM, and NTH_VALUE(...) FROM FIRST|LAST;
+ *  - VALUES lists, aliases and alias column lists.
+ * Names: "My Schema"."My Table" gives schema "My Schema", name "My Table";
+ * db.schema.table keeps the last two parts.
+ *
+ * Results are arena-allocated and returned in order of appearance; a
+ * relation read several times appears each time.  Positions are 1-based;
+ * col counts bytes from the start of the line; a reference's position is
+ * the first character of its (possibly qualified) name.  Scanning is linear
+ * in the length of the text and thread-safe.
  */
 #ifndef DLA_VIEW_SCAN_H
 #define DLA_VIEW_SCAN_H
@@ -27,9 +54,14 @@ struct dla_scan_error {
 
 /*
  * Scans sql[0..len).  On DLA_OK, *refs / *n_refs hold the references
- * (arena-owned; *refs may be NULL when n_refs is 0).  On DLA_ERR_INVALID,
- * err describes the first problem (unterminated comment, string or quoted
- * identifier; a NUL byte).  DLA_ERR_NOMEM on allocation failure.
+ * (arena-owned; *refs is NULL when *n_refs is 0).  On DLA_ERR_INVALID,
+ * err describes the first problem, at the position of its opening
+ * characters: "unterminated comment", "unterminated string literal",
+ * "unterminated dollar-quoted string '$tag$'", "unterminated quoted
+ * identifier", or "NUL byte in view text" (a NUL anywhere is reported
+ * before anything else).  DLA_ERR_NOMEM on allocation failure (the arena
+ * may then hold unused memory).  err may be NULL.  *refs and *n_refs are
+ * always set (NULL and 0 unless DLA_OK).
  * Quoted identifiers are returned unquoted ("My Table" -> My Table).
  */
 enum dla_code dla_view_scan(struct dla_arena *arena, const char *sql, size_t len,
