@@ -83,6 +83,17 @@ struct dla_dag {
  * resolve (diagnostics added, the DAG is built without that edge);
  * DLA_ERR_CYCLE when there is a cycle (order is then not usable); or
  * DLA_ERR_NOMEM.  On any return the caller calls dla_dag_release().
+ *
+ * Cycles: one diagnostic per strongly connected component, at the
+ * declaration of its first node by name, listing a shortest cycle through
+ * that node in dependency -> dependent order ("cycle: v_a -> v_b -> v_a":
+ * v_b reads v_a, v_a reads v_b).  After DLA_ERR_CYCLE, order still lists
+ * every node once: the orderable ones first, then the nodes on or
+ * downstream of a cycle (level -1) by name.
+ * Other errors: an unknown view reference, source, lookup dimension or
+ * depends_on entry; a lookup of a non-dimension; a lookup whose `on` does
+ * not map each business-key column of the dimension exactly once; two
+ * nodes claiming the same schema.name relation.
  */
 enum dla_code dla_dag_build(struct dla_dag *dag, const struct dla_project *p,
 			    struct dla_diags *diags);
@@ -91,5 +102,15 @@ void dla_dag_release(struct dla_dag *dag);
 /* Index of the node named name (case-insensitive) or of a relation
  * spelling, or (size_t)-1. */
 size_t dla_dag_find(const struct dla_dag *dag, const char *name);
+
+/* The dimension a fact lookup reads, or NULL when it does not resolve to a
+ * dimension (already reported by dla_dag_build). */
+const struct dla_dimension *dla_dag_lookup_dimension(const struct dla_dag *dag,
+						     const struct dla_lookup *lookup);
+
+/* The fact column a lookup fills: lookup->key, else the surrogate key of its
+ * dimension; NULL when the dimension does not resolve. */
+const char *dla_dag_lookup_key(const struct dla_dag *dag,
+			       const struct dla_lookup *lookup);
 
 #endif

@@ -12,6 +12,15 @@
  * A --select / --exclude value may also hold several selectors separated by
  * spaces or commas (dbt style); all are unioned.  Selected = union of the
  * select list (everything when empty) minus the union of the exclude list.
+ *
+ * Details: names and tags compare case-insensitively, paths exactly;
+ * "path:" ignores a leading "./" and trailing "/", matches whole path
+ * components ("path:models/sales" is not models/salesforce.yml) and
+ * "path:." is every node.  The graph operators also apply to tag: and
+ * path: ("+tag:finance").  Arguments holding only separators select
+ * nothing themselves (so `--select ""` alone means everything).
+ * Cost: O(V + E) for the whole call plus O(V) per tag:/path: selector;
+ * "did you mean" candidates are computed only for failing selectors.
  */
 #ifndef DLA_SELECT_H
 #define DLA_SELECT_H
