@@ -85,6 +85,10 @@ golden: $(BUILD)/dla
 golden-asan: $(BUILD)/dla
 	@sh tests/golden/run.sh $(BUILD)/dla
 
+.PHONY: cli
+cli: $(BUILD)/dla
+	@sh tests/cli/run.sh $(BUILD)/dla
+
 integration: $(BUILD)/dla
 	@sh tests/integration/run.sh $(BUILD)/dla
 
@@ -92,6 +96,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory golden
+	@$(MAKE) --no-print-directory cli
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory integration
 	@echo "make check: all suites passed"
