@@ -313,89 +313,82 @@ void dla_seed_insert_prefix(const struct dla_dialect *d, const char *schema,
 
 /* ---- values --------------------------------------------------------------- */
 
-/*
- * The values array is allocated with one extra slot after the n_rows *
- * n_cols values: a pointer to the list of strings the array owns (the
- * normalised timestamps), a NULL-terminated array, or NULL.
- */
-enum dla_code dla_seed_values(const struct dla_csv *csv,
-			      const struct dla_coltype *types,
-			      const char ***values)
+void dla_seed_values_release(struct dla_seed_values *v)
 {
-	size_t n = csv->n_rows * csv->n_cols, n_owned = 0, cap_owned = 0;
-	const char **out;
-	char **owned = NULL;
+	for (size_t k = 0; k < v->n_owned; k++)
+		dla_free(v->owned[k]);
+	dla_free(v->owned);
+	dla_free(v->values);
+	memset(v, 0, sizeof(*v));
+}
 
-	*values = NULL;
+/* A normalised copy of a timestamp value, or NULL when v is canonical
+ * already (*nomem set when a copy was needed and failed). */
+static char *normalise_timestamp(const char *v, bool *nomem)
+{
+	size_t len = strlen(v);
+	char *copy;
+
+	if (len == 10) {                      /* a date: midnight */
+		copy = dla_malloc(len + 10);
+		if (copy) {
+			memcpy(copy, v, len);
+			memcpy(copy + len, " 00:00:00", 10);
+		}
+	} else if (len > 10 && v[10] == 'T') {
+		copy = dla_strdup(v);
+		if (copy)
+			copy[10] = ' ';
+	} else {
+		return NULL;
+	}
+	*nomem = copy == NULL;
+	return copy;
+}
+
+enum dla_code dla_seed_values_build(const struct dla_csv *csv,
+				    const struct dla_coltype *types,
+				    struct dla_seed_values *out)
+{
+	size_t n = csv->n_rows * csv->n_cols;
+
+	memset(out, 0, sizeof(*out));
 	if (csv->n_cols && n / csv->n_cols != csv->n_rows)
 		return DLA_ERR_NOMEM;
-	out = dla_calloc(n + 1, sizeof(*out));
-	if (!out)
+	out->values = dla_calloc(n ? n : 1, sizeof(*out->values));
+	if (!out->values)
 		return DLA_ERR_NOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const char *v = csv->cells[i];
 		const struct dla_coltype *t = &types[i % csv->n_cols];
+		bool nomem = false;
 		char *copy;
-		size_t len;
 
-		out[i] = v;
+		out->values[i] = v;
 		if (!v)
 			continue;
 		if (t->type == DLA_TYPE_BOOLEAN) {
 			if (strcasecmp(v, "true") == 0)
-				out[i] = "1";
+				out->values[i] = "1";
 			else if (strcasecmp(v, "false") == 0)
-				out[i] = "0";
+				out->values[i] = "0";
 			continue;
 		}
 		if (t->type != DLA_TYPE_TIMESTAMP)
 			continue;
-		len = strlen(v);
-		if (len == 10) {
-			copy = dla_malloc(len + 10);
-			if (copy) {
-				memcpy(copy, v, len);
-				memcpy(copy + len, " 00:00:00", 10);
-			}
-		} else if (len > 10 && v[10] == 'T') {
-			copy = dla_strdup(v);
-			if (copy)
-				copy[10] = ' ';
-		} else {
+		copy = normalise_timestamp(v, &nomem);
+		if (!copy && !nomem)
 			continue;
-		}
-		if (!copy || dla_grow((void **)&owned, &cap_owned, n_owned + 2,
-				      sizeof(*owned))) {
+		if (!copy || dla_grow((void **)&out->owned, &out->cap_owned,
+				      out->n_owned + 1, sizeof(*out->owned))) {
 			dla_free(copy);
-			goto nomem;
+			dla_seed_values_release(out);
+			return DLA_ERR_NOMEM;
 		}
-		owned[n_owned++] = copy;
-		owned[n_owned] = NULL;
-		out[i] = copy;
+		out->owned[out->n_owned++] = copy;
+		out->values[i] = copy;
 	}
-	out[n] = (const char *)(void *)owned;
-	*values = out;
 	return DLA_OK;
-
-nomem:
-	for (size_t k = 0; k < n_owned; k++)
-		dla_free(owned[k]);
-	dla_free(owned);
-	dla_free(out);
-	return DLA_ERR_NOMEM;
-}
-
-void dla_seed_values_free(const struct dla_csv *csv, const char **values)
-{
-	char **owned;
-
-	if (!values)
-		return;
-	owned = (char **)(void *)values[csv->n_rows * csv->n_cols];
-	for (size_t k = 0; owned && owned[k]; k++)
-		dla_free(owned[k]);
-	dla_free(owned);
-	dla_free(values);
 }
 
 /* ---- loading -------------------------------------------------------------- */
@@ -429,13 +422,58 @@ static void err_set(struct dla_db_error *err, const char *msg)
 	snprintf(err->message, sizeof(err->message), "%s", msg);
 }
 
+/* Longest value of column col in characters (UTF-8 code points); 0 when
+ * every value is NULL.  *any_value tells whether a non-NULL value exists. */
+static size_t max_chars(const struct dla_csv *csv, size_t col, bool *any_value)
+{
+	size_t max = 0;
+
+	*any_value = false;
+	for (size_t r = 0; r < csv->n_rows; r++) {
+		const unsigned char *v = (const unsigned char *)dla_csv_cell(csv, r, col);
+		size_t n = 0;
+
+		if (!v)
+			continue;
+		*any_value = true;
+		for (; *v; v++)
+			n += (*v & 0xc0) != 0x80;
+		if (n > max)
+			max = n;
+	}
+	return max;
+}
+
+/* True when an existing column of type have can take the values of CSV
+ * column col, inferred as want (already round-tripped through the
+ * dialect): a text column takes anything that fits its length, NULLs go
+ * anywhere, else the dialect decides. */
+static bool column_holds(const struct dla_dialect *d, const struct dla_coltype *have,
+			 const struct dla_coltype *want, const struct dla_csv *csv,
+			 size_t col)
+{
+	bool any_value;
+	size_t longest = max_chars(csv, col, &any_value);
+
+	if (!any_value)
+		return true;
+	if (have->type == DLA_TYPE_TEXT)
+		return have->precision == 0 || longest <= have->precision;
+	return d->type_compatible(have, want);
+}
+
 /*
  * Decides CREATE / REPLACE_ROWS / RECREATE from the existing columns.
+ * bind_types (n_cols, filled with types by the caller) receives, for
+ * REPLACE_ROWS, the type each value is prepared for: the inferred type
+ * where the existing column has the same engine type, else the existing
+ * column's type (a TEXT column keeps "true" as written, not "1").
  */
 static enum dla_code choose_action(struct dla_db *db, const struct dla_dialect *d,
 				   const char *schema, const char *table,
 				   const struct dla_csv *csv,
 				   const struct dla_coltype *types,
+				   struct dla_coltype *bind_types,
 				   enum dla_seed_action *action,
 				   struct dla_db_error *err)
 {
@@ -476,11 +514,15 @@ static enum dla_code choose_action(struct dla_db *db, const struct dla_dialect *
 			d->parse_type(spelling.buf, &want);
 			d->parse_type(type ? type : "", &have);
 			if (!name || strcasecmp(name, csv->columns[c]) != 0 ||
-			    !d->type_compatible(&have, &want)) {
+			    !column_holds(d, &have, &want, csv, c)) {
 				*action = DLA_SEED_RECREATE;
 				break;
 			}
+			if (have.type != want.type)
+				bind_types[c] = have;
 		}
+		if (*action != DLA_SEED_REPLACE_ROWS)
+			memcpy(bind_types, types, csv->n_cols * sizeof(*types));
 	}
 	dla_buf_release(&spelling);
 	dla_db_result_free(res);
@@ -496,18 +538,27 @@ static enum dla_code load_in_transaction(struct dla_db *db, const struct dla_dia
 {
 	struct dla_stmts stmts = DLA_STMTS_INIT;
 	struct dla_buf prefix = DLA_BUF_INIT;
-	const char **values = NULL;
+	struct dla_seed_values values = DLA_SEED_VALUES_INIT;
+	struct dla_coltype *bind_types;
 	enum dla_code rc;
 	long inserted = 0;
 
-	rc = choose_action(db, d, schema, table, csv, types, &res->action, err);
-	if (rc != DLA_OK)
+	bind_types = dla_calloc(csv->n_cols, sizeof(*bind_types));
+	if (!bind_types) {
+		err_set(err, "out of memory");
+		return DLA_ERR_NOMEM;
+	}
+	memcpy(bind_types, types, csv->n_cols * sizeof(*types));
+	rc = choose_action(db, d, schema, table, csv, types, bind_types, &res->action, err);
+	if (rc != DLA_OK) {
+		dla_free(bind_types);
 		return rc;
+	}
 
 	dla_seed_statements(d, schema, table, csv, types, res->action, &stmts);
 	dla_seed_insert_prefix(d, schema, table, csv, &prefix);
 	if (dla_stmts_failed(&stmts) || dla_buf_failed(&prefix) ||
-	    dla_seed_values(csv, types, &values) != DLA_OK) {
+	    dla_seed_values_build(csv, bind_types, &values) != DLA_OK) {
 		rc = DLA_ERR_NOMEM;
 		err_set(err, "out of memory");
 		goto out;
@@ -522,7 +573,7 @@ static enum dla_code load_in_transaction(struct dla_db *db, const struct dla_dia
 		}
 	}
 	if (csv->n_rows > 0) {
-		rc = dla_db_insert_rows(db, prefix.buf, csv->n_cols, values,
+		rc = dla_db_insert_rows(db, prefix.buf, csv->n_cols, values.values,
 					csv->n_rows, &inserted, err);
 		if (rc != DLA_OK) {
 			err_prefix(err, "insert into", schema, table);
@@ -531,7 +582,8 @@ static enum dla_code load_in_transaction(struct dla_db *db, const struct dla_dia
 	}
 	res->rows = inserted;
 out:
-	dla_seed_values_free(csv, values);
+	dla_free(bind_types);
+	dla_seed_values_release(&values);
 	dla_buf_release(&prefix);
 	dla_stmts_release(&stmts);
 	return rc;

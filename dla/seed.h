@@ -30,14 +30,20 @@
  *   1. read the existing columns (dialect->columns_query + parse_type);
  *   2. table absent                         -> CREATE TABLE          (CREATE)
  *      same column names in the same order, and each existing column
- *      can hold the new values (dialect->type_compatible(existing type,
- *      inferred type after a round trip through the dialect's spelling):
- *      DECIMAL(18,2) holds DECIMAL(18,1), TEXT does not hold INTEGER)
+ *      can take the new values: a column whose values are all NULL fits
+ *      any type; a TEXT column takes any value that fits its length;
+ *      otherwise dialect->type_compatible(existing type, inferred type
+ *      after a round trip through the dialect's spelling) decides
+ *      (NUMERIC(18,2) takes scale 1, BIGINT does not take text)
  *                                           -> DELETE FROM           (REPLACE_ROWS)
  *      anything else                        -> DROP TABLE + CREATE   (RECREATE)
  *   3. all DDL first, then DML: DELETE, then the rows with
  *      dla_db_insert_rows (values bound as parameters, never spliced);
  *   4. commit; any failure rolls back, so the previous contents stay.
+ * So a table's column types are settled by its first load and only change
+ * when the data no longer fits them (like dbt, which keeps an existing seed
+ * table): a column seeded as TEXT stays TEXT when it later holds only
+ * numbers, so the dimensions reading it do not see a type change (SPEC 6).
  * Keeping the table when its shape is unchanged matters on PostgreSQL,
  * where a view reading the table blocks DROP TABLE; when the shape changed
  * and a view depends on it, the DROP fails with the engine's message and
@@ -96,16 +102,23 @@ void dla_seed_insert_prefix(const struct dla_dialect *d, const char *schema,
 			    const char *table, const struct dla_csv *csv,
 			    struct dla_buf *out);
 
-/*
- * The values to bind for csv under types: row-major like csv->cells, with
- * booleans as "1"/"0" and timestamps normalised (see above).  *values is a
- * new array (caller frees with dla_seed_values_free); its strings point into
- * csv or into memory the array owns.  Returns DLA_OK or DLA_ERR_NOMEM.
- */
-enum dla_code dla_seed_values(const struct dla_csv *csv,
-			      const struct dla_coltype *types,
-			      const char ***values);
-void dla_seed_values_free(const struct dla_csv *csv, const char **values);
+/* The values to bind for a CSV: row-major like csv->cells, with booleans
+ * as "1" / "0" and timestamps normalised (see above).  Strings point into
+ * the csv (which must outlive this) or into `owned`. */
+struct dla_seed_values {
+	const char **values;     /* n_rows * n_cols; NULL = SQL NULL */
+	char **owned;            /* normalised copies, freed on release */
+	size_t n_owned, cap_owned;
+};
+
+#define DLA_SEED_VALUES_INIT { NULL, NULL, 0, 0 }
+
+/* Builds out for csv under types.  Returns DLA_OK or DLA_ERR_NOMEM (out is
+ * then empty).  Release with dla_seed_values_release either way. */
+enum dla_code dla_seed_values_build(const struct dla_csv *csv,
+				    const struct dla_coltype *types,
+				    struct dla_seed_values *out);
+void dla_seed_values_release(struct dla_seed_values *v);
 
 struct dla_seed_result {
 	long rows;                       /* rows inserted */
