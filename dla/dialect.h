@@ -79,7 +79,10 @@ struct dla_dialect {
 	 * (NULL -> value and value -> NULL differ, NULL -> NULL does not). */
 	void (*null_safe_distinct)(struct dla_buf *b, const char *a, const char *b_expr);
 	/* Appends an expression casting expr to a timestamp (for comparing a
-	 * source column with housekeeping timestamps). */
+	 * source column with housekeeping timestamps).  SQLite: "(expr)"
+	 * unchanged -- source timestamps are assumed to be stored as text in
+	 * the canonical form already (datetime()/strftime() would drop or pad
+	 * the fraction and break text equality). */
 	void (*cast_timestamp)(struct dla_buf *b, const char *expr);
 	/* Appends the current UTC time as a timestamp expression. */
 	void (*now_utc)(struct dla_buf *b);
@@ -87,40 +90,56 @@ struct dla_dialect {
 	/* ---- types ---- */
 	/* Appends the DDL type for t. */
 	void (*type_name)(struct dla_buf *b, const struct dla_coltype *t);
-	/* Maps an ODBC result column (db.h) to a logical type. */
+	/* Maps an ODBC result column (db.h) to a logical type.  Character
+	 * types give TEXT of unknown length (precision 0): drivers report
+	 * made-up lengths.  sqliteodbc describes expression columns as
+	 * VARCHAR(255), so they map to TEXT; psqlODBC's unconstrained numeric
+	 * (28,6) maps to DECIMAL without precision, and with its default
+	 * BoolsAsChar=1 a boolean looks like VARCHAR(5) (use BoolsAsChar=0). */
 	void (*from_odbc)(const struct dla_db_column *col, struct dla_coltype *out);
 	/* True when a target column of type have can hold values of type want
-	 * without a change of type (same family, wider or equal). */
+	 * without a change of type (same family, wider or equal; a want of
+	 * unknown length/precision fits; integer -> decimal fits).  SQLite
+	 * compares storage classes only: text-like (TEXT, DATE, TIMESTAMP)
+	 * versus numeric (INTEGER, DECIMAL, FLOAT, BOOLEAN). */
 	bool (*type_compatible)(const struct dla_coltype *have,
 				const struct dla_coltype *want);
 
 	/* ---- DDL ---- */
 	/* Statements making schema usable on this connection: SQLite ATTACHes
-	 * "<dir of main db>/<schema>.db" AS schema (main_db_dir given);
-	 * others CREATE SCHEMA IF NOT EXISTS. */
+	 * "<dir of main db>/<schema>.db" AS schema (main_db_dir given; NULL
+	 * gives "<schema>.db"); others CREATE SCHEMA IF NOT EXISTS.  SQLite's
+	 * ATTACH is not idempotent: a second one fails ("database x is already
+	 * in use"), so attach each schema once per connection. */
 	void (*create_schema)(struct dla_buf *b, const char *schema,
 			      const char *main_db_dir);
-	/* CREATE (OR REPLACE) VIEW for a dla view.  SQLite: CREATE TEMP VIEW
-	 * (re-created on every connection); PostgreSQL: CREATE OR REPLACE
-	 * VIEW; Snowflake: CREATE OR REPLACE VIEW. */
+	/* CREATE (OR REPLACE) VIEW for a dla view, "...AS\n<select_sql>"
+	 * without select_sql's trailing ';'s and blanks.  SQLite: CREATE TEMP
+	 * VIEW v (re-created on every connection; drop_view first to replace
+	 * it); PostgreSQL and Snowflake: CREATE OR REPLACE VIEW s.v. */
 	void (*create_view)(struct dla_buf *b, const char *views_schema,
 			    const char *view, const char *select_sql);
 	/* Statement dropping the view (PostgreSQL falls back to drop-and-create
-	 * when CREATE OR REPLACE fails because columns changed). */
+	 * when CREATE OR REPLACE fails because columns changed).  No CASCADE:
+	 * dependent views must not vanish silently.  SQLite: temp.<view>. */
 	void (*drop_view)(struct dla_buf *b, const char *views_schema, const char *view);
 	/* True when views must be created on every new connection (SQLite). */
 	bool views_per_connection;
-	/* CREATE TEMPORARY TABLE name AS select. */
+	/* CREATE TEMPORARY TABLE name AS\n<select_sql> (trimmed as above). */
 	void (*create_temp_table_as)(struct dla_buf *b, const char *name,
 				     const char *select_sql);
-	/* DROP TABLE IF EXISTS for a temporary table. */
+	/* DROP TABLE IF EXISTS for a temporary table: SQLite temp.<name>,
+	 * PostgreSQL pg_temp.<name> (never a permanent table of that name);
+	 * Snowflake has no temp schema: give temp tables names no permanent
+	 * table has. */
 	void (*drop_temp_table)(struct dla_buf *b, const char *name);
 	/* A query returning (column_name, data_type) of schema.table in
 	 * column order, zero rows when the table does not exist.  data_type is
 	 * the engine's spelling, parsed back with parse_type. */
 	void (*columns_query)(struct dla_buf *b, const char *schema, const char *table);
 	/* Parses an engine type spelling from columns_query into a logical type;
-	 * false when unknown (treated as TEXT). */
+	 * false when unknown (out is then TEXT).  Snowflake: NUMBER(p,0) is
+	 * INTEGER. */
 	bool (*parse_type)(const char *spelling, struct dla_coltype *out);
 	/* ALTER TABLE ... ADD COLUMN. */
 	void (*add_column)(struct dla_buf *b, const char *schema, const char *table,
@@ -151,6 +170,73 @@ struct dla_dialect {
 	 * or nothing where the engine has none. */
 	void (*try_advisory_lock)(struct dla_buf *b, long long key);
 };
+
+/*
+ * ODBC SQL type codes (the values of sql.h/sqlext.h, which only db.c may
+ * include) as they appear in struct dla_db_column.sql_type.
+ */
+enum dla_odbc_type {
+	DLA_ODBC_CHAR = 1, DLA_ODBC_NUMERIC = 2, DLA_ODBC_DECIMAL = 3,
+	DLA_ODBC_INTEGER = 4, DLA_ODBC_SMALLINT = 5, DLA_ODBC_FLOAT = 6,
+	DLA_ODBC_REAL = 7, DLA_ODBC_DOUBLE = 8, DLA_ODBC_DATE = 9,
+	DLA_ODBC_TIME = 10, DLA_ODBC_TIMESTAMP = 11, DLA_ODBC_VARCHAR = 12,
+	DLA_ODBC_BOOLEAN = 16,              /* not ODBC 3; a few drivers use it */
+	DLA_ODBC_TYPE_DATE = 91, DLA_ODBC_TYPE_TIME = 92,
+	DLA_ODBC_TYPE_TIMESTAMP = 93,
+	DLA_ODBC_LONGVARCHAR = -1, DLA_ODBC_BINARY = -2, DLA_ODBC_VARBINARY = -3,
+	DLA_ODBC_LONGVARBINARY = -4, DLA_ODBC_BIGINT = -5, DLA_ODBC_TINYINT = -6,
+	DLA_ODBC_BIT = -7, DLA_ODBC_WCHAR = -8, DLA_ODBC_WVARCHAR = -9,
+	DLA_ODBC_WLONGVARCHAR = -10, DLA_ODBC_GUID = -11,
+};
+
+/*
+ * Building blocks shared by the dialect files (implemented in dialect.c).
+ * Templates call the vtable, not these.
+ */
+/* Methods every engine shares: "a""b" identifiers, 'it''s' literals,
+ * schema.table relations, and the empty statement for engines without
+ * query tags / advisory locks. */
+void dla_dialect_std_quote_ident(struct dla_buf *b, const char *ident);
+void dla_dialect_std_quote_literal(struct dla_buf *b, const char *text);
+void dla_dialect_std_relation(struct dla_buf *b, const char *schema, const char *table);
+void dla_dialect_no_query_tag(struct dla_buf *b, const char *tag);
+void dla_dialect_no_advisory_lock(struct dla_buf *b, long long key);
+/* Appends select_sql without trailing whitespace and ';'s (a view file may
+ * end with "...;\n"). */
+void dla_dialect_add_select(struct dla_buf *b, const char *select_sql);
+/* The engine-neutral mapping of an ODBC column type: character types ->
+ * TEXT with precision 0 (drivers report made-up lengths: psqlODBC 8190 for
+ * text, 255 for unknown; sqliteodbc 255 for expressions), exact numerics ->
+ * DECIMAL(size, decimals), integer types -> INTEGER, BIT -> BOOLEAN, ...;
+ * unknown codes (binary, GUID, TIME) -> TEXT. */
+void dla_dialect_odbc_generic(const struct dla_db_column *col, struct dla_coltype *out);
+/* The engine-neutral compatibility rule (PostgreSQL, Snowflake):
+ *   same type: TEXT when have is unbounded (0), want is of unknown length
+ *   (0) or have.precision >= want.precision; DECIMAL when either precision
+ *   is 0 (unconstrained / unknown) or have keeps at least want's integer
+ *   digits and scale; other types always;
+ *   have DECIMAL, want INTEGER: yes;  have INTEGER, want DECIMAL(p<=18, 0):
+ *   yes;  anything else: no. */
+bool dla_dialect_compatible_generic(const struct dla_coltype *have,
+				    const struct dla_coltype *want);
+/* A type spelling split into its lowercase base name (spaces collapsed,
+ * arguments removed: "timestamp(3) without time zone" -> "timestamp without
+ * time zone") and up to two integer arguments.  False when malformed. */
+struct dla_type_spelling {
+	char base[64];
+	unsigned long args[2];
+	int n_args;
+};
+bool dla_dialect_split_type(const char *spelling, struct dla_type_spelling *out);
+/* One row of a base-name table for dla_dialect_parse_with. */
+struct dla_type_name {
+	const char *base;
+	enum dla_type type;
+};
+/* Parses spelling by looking its base name up in names[0..n); TEXT takes
+ * args[0] as length, DECIMAL args as precision and scale. */
+bool dla_dialect_parse_with(const char *spelling, const struct dla_type_name *names,
+			    size_t n, struct dla_coltype *out);
 
 extern const struct dla_dialect dla_dialect_sqlite;
 extern const struct dla_dialect dla_dialect_postgres;

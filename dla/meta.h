@@ -94,7 +94,16 @@ typedef bool (*dla_pid_alive_fn)(long pid, void *ctx);
  * Takes the run lock for run_id until now + lease_s.  host/pid identify this
  * process.  Returns DLA_OK, or DLA_ERR_LOCKED with *holder filled, or a
  * database error.  When a stale holder was taken over, *took_over is set to
- * its run id (else ""); the stale run has been marked failed.
+ * its run id (else ""); the stale run has been marked failed.  holder,
+ * took_over, err and alive may be NULL (without alive only expiry counts).
+ * now is any dla_time_parse form; a lease is expired when expires_at < now.
+ * Races: the insert is "INSERT ... SELECT ... WHERE NOT EXISTS" (a
+ * concurrent insert's key violation counts as "held"); the lock rows are
+ * then read back and the earliest wins, which also settles Snowflake, where
+ * primary keys are not enforced.  An expired lease is taken over only while
+ * it is still expired in the database (a late renewal wins).  Each lock
+ * operation is its own short statement or transaction, so other processes
+ * see it at once.
  */
 enum dla_code dla_meta_lock_acquire(const struct dla_meta *m, const char *run_id,
 				    const char *host, long pid, const char *now,
@@ -110,18 +119,34 @@ enum dla_code dla_meta_lock_release(const struct dla_meta *m, const char *run_id
 				    struct dla_db_error *err);
 
 /*
- * Time helpers (UTC).  dla_time_now formats the current time with
- * microseconds; dla_time_add adds seconds to a timestamp; dla_time_parse
- * accepts "YYYY-MM-DD HH:MM:SS[.ffffff]", "YYYY-MM-DD", and ISO 8601 with
- * 'T' and 'Z' or +00:00 (what Airflow's {{ ts }} gives), normalising to
- * "YYYY-MM-DD HH:MM:SS[.ffffff]" in out (at least 27 bytes); false if not a
- * valid timestamp.  A non-UTC offset is converted to UTC.
+ * Appends every statement meta.c runs, spelled for m->dialect, with "?"
+ * for the bound values (m->db is not used): the metadata DDL for a
+ * `plan --sql`-style listing, and the Snowflake spelling for the sqlglot
+ * check.  Appending never fails visibly (dla_stmts_failed).
+ */
+void dla_meta_statements(const struct dla_meta *m, struct dla_stmts *out);
+
+/*
+ * Time helpers (UTC, timeutil.c).  The canonical form is
+ * "YYYY-MM-DD HH:MM:SS" plus ".ffffff" (always six digits) when the
+ * fraction is not zero: one spelling per instant, so canonical texts compare
+ * and sort like the times they stand for (SQLite stores them as text).
+ * dla_time_now formats the current time with microseconds; dla_time_add
+ * adds seconds to a timestamp (any form dla_time_parse accepts);
+ * dla_time_parse accepts "YYYY-MM-DD HH:MM:SS[.f{1,6}]", "YYYY-MM-DD",
+ * and ISO 8601 with 'T' and 'Z' or an offset +HH:MM / +HHMM / +HH (what
+ * Airflow's {{ ts }} gives), normalising to the canonical form in out (at
+ * least 27 bytes); false if not a valid timestamp (ranges checked, leap
+ * years included; years 0001-9999, also after the offset is applied).  A
+ * non-UTC offset is converted to UTC.
  */
 void dla_time_now(char out[32]);
 bool dla_time_parse(const char *text, char out[32]);
 bool dla_time_add(const char *ts, long seconds, char out[32]);
 
-/* A new run id: sortable in start order ("20261125T190644123456Z-1234"). */
+/* A new run id: sortable in start order ("20261125T190644123456Z-1234":
+ * UTC start time with microseconds, then the pid).  Strictly increasing
+ * within a process, even for two ids in one microsecond.  Thread-safe. */
 void dla_run_id_new(char out[64]);
 
 #endif

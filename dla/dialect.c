@@ -1,0 +1,236 @@
+/*
+ * dialect.c - the table of dialects (dla_dialect_find, the only place that
+ * maps a name to a dialect) and the building blocks the dialect files
+ * share: quoting, select trimming, ODBC type mapping, type spelling parsing
+ * and the engine-neutral type compatibility rule.
+ */
+#include "dialect.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *const dla_dialect_names[] = { "sqlite", "postgres", "snowflake", NULL };
+
+static const struct dla_dialect *const dialects[] = {
+	&dla_dialect_sqlite, &dla_dialect_postgres, &dla_dialect_snowflake,
+};
+
+const struct dla_dialect *dla_dialect_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++)
+		if (strcasecmp(dialects[i]->name, name) == 0)
+			return dialects[i];
+	return NULL;
+}
+
+/* Appends text between quote characters, doubling each quote inside. */
+static void quote_doubled(struct dla_buf *b, const char *text, char quote)
+{
+	const char *p = text, *q;
+
+	dla_buf_addch(b, quote);
+	while ((q = strchr(p, quote)) != NULL) {
+		dla_buf_add(b, p, (size_t)(q - p) + 1);
+		dla_buf_addch(b, quote);
+		p = q + 1;
+	}
+	dla_buf_adds(b, p);
+	dla_buf_addch(b, quote);
+}
+
+void dla_dialect_std_quote_ident(struct dla_buf *b, const char *ident)
+{
+	quote_doubled(b, ident, '"');
+}
+
+void dla_dialect_std_quote_literal(struct dla_buf *b, const char *text)
+{
+	quote_doubled(b, text, '\'');
+}
+
+void dla_dialect_std_relation(struct dla_buf *b, const char *schema, const char *table)
+{
+	dla_buf_addf(b, "%s.%s", schema, table);
+}
+
+void dla_dialect_no_query_tag(struct dla_buf *b, const char *tag)
+{
+}
+
+void dla_dialect_no_advisory_lock(struct dla_buf *b, long long key)
+{
+}
+
+void dla_dialect_add_select(struct dla_buf *b, const char *select_sql)
+{
+	size_t len = strlen(select_sql);
+
+	while (len > 0 && (isspace((unsigned char)select_sql[len - 1]) ||
+			   select_sql[len - 1] == ';'))
+		len--;
+	dla_buf_add(b, select_sql, len);
+}
+
+void dla_dialect_odbc_generic(const struct dla_db_column *col, struct dla_coltype *out)
+{
+	out->type = DLA_TYPE_TEXT;
+	out->precision = 0;
+	out->scale = 0;
+	switch (col->sql_type) {
+	case DLA_ODBC_NUMERIC:
+	case DLA_ODBC_DECIMAL:
+		out->type = DLA_TYPE_DECIMAL;
+		out->precision = col->size;
+		out->scale = col->decimals > 0 ? col->decimals : 0;
+		break;
+	case DLA_ODBC_INTEGER:
+	case DLA_ODBC_SMALLINT:
+	case DLA_ODBC_BIGINT:
+	case DLA_ODBC_TINYINT:
+		out->type = DLA_TYPE_INTEGER;
+		break;
+	case DLA_ODBC_FLOAT:
+	case DLA_ODBC_REAL:
+	case DLA_ODBC_DOUBLE:
+		out->type = DLA_TYPE_FLOAT;
+		break;
+	case DLA_ODBC_BIT:
+	case DLA_ODBC_BOOLEAN:
+		out->type = DLA_TYPE_BOOLEAN;
+		break;
+	case DLA_ODBC_DATE:
+	case DLA_ODBC_TYPE_DATE:
+		out->type = DLA_TYPE_DATE;
+		break;
+	case DLA_ODBC_TIMESTAMP:
+	case DLA_ODBC_TYPE_TIMESTAMP:
+		out->type = DLA_TYPE_TIMESTAMP;
+		break;
+	default:
+		/* character types, and what dla has no type for (binary,
+		 * GUID, TIME): text, length unknown */
+		break;
+	}
+}
+
+static bool is_exact_numeric(enum dla_type t)
+{
+	return t == DLA_TYPE_INTEGER || t == DLA_TYPE_DECIMAL;
+}
+
+bool dla_dialect_compatible_generic(const struct dla_coltype *have,
+				    const struct dla_coltype *want)
+{
+	if (have->type == want->type) {
+		switch (have->type) {
+		case DLA_TYPE_TEXT:
+			return have->precision == 0 || want->precision == 0 ||
+			       have->precision >= want->precision;
+		case DLA_TYPE_DECIMAL:
+			if (have->precision == 0 || want->precision == 0)
+				return true;
+			return have->scale >= want->scale &&
+			       (long)have->precision - have->scale >=
+			       (long)want->precision - want->scale;
+		default:
+			return true;
+		}
+	}
+	if (!is_exact_numeric(have->type) || !is_exact_numeric(want->type))
+		return false;
+	if (have->type == DLA_TYPE_DECIMAL)   /* want INTEGER */
+		return true;
+	/* have INTEGER, want DECIMAL: only integral values that fit 64 bits */
+	return want->scale == 0 && want->precision > 0 && want->precision <= 18;
+}
+
+bool dla_dialect_split_type(const char *spelling, struct dla_type_spelling *out)
+{
+	const char *p = spelling;
+	size_t n = 0;
+	bool in_args = false, had_args = false, pending_space = false;
+
+	memset(out, 0, sizeof(*out));
+	while (*p) {
+		unsigned char c = (unsigned char)*p;
+
+		if (in_args) {
+			if (isspace(c)) {
+				p++;
+			} else if (isdigit(c)) {
+				char *end;
+				unsigned long v;
+
+				if (out->n_args == 2)
+					return false;
+				v = strtoul(p, &end, 10);
+				out->args[out->n_args++] = v;
+				p = end;
+				while (isspace((unsigned char)*p))
+					p++;
+				if (*p == ',') {
+					p++;
+				} else if (*p == ')') {
+					p++;
+					in_args = false;
+					had_args = true;
+				} else {
+					return false;
+				}
+			} else {
+				return false;
+			}
+			continue;
+		}
+		if (c == '(') {
+			if (had_args)
+				return false;
+			in_args = true;
+			p++;
+			continue;
+		}
+		if (isspace(c)) {
+			pending_space = n > 0;
+			p++;
+			continue;
+		}
+		if (n + 2 >= sizeof(out->base))
+			return false;
+		if (pending_space)
+			out->base[n++] = ' ';
+		pending_space = false;
+		out->base[n++] = (char)tolower(c);
+		p++;
+	}
+	out->base[n] = '\0';
+	return !in_args && n > 0;
+}
+
+bool dla_dialect_parse_with(const char *spelling, const struct dla_type_name *names,
+			    size_t n, struct dla_coltype *out)
+{
+	struct dla_type_spelling sp;
+
+	out->type = DLA_TYPE_TEXT;
+	out->precision = 0;
+	out->scale = 0;
+	if (!spelling || !dla_dialect_split_type(spelling, &sp))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(names[i].base, sp.base) != 0)
+			continue;
+		out->type = names[i].type;
+		if (out->type == DLA_TYPE_TEXT && sp.n_args >= 1) {
+			out->precision = sp.args[0];
+		} else if (out->type == DLA_TYPE_DECIMAL && sp.n_args >= 1) {
+			out->precision = sp.args[0];
+			out->scale = sp.n_args == 2 ? (int)sp.args[1] : 0;
+		}
+		return true;
+	}
+	return false;
+}

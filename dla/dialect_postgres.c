@@ -1,0 +1,210 @@
+/*
+ * dialect_postgres.c - the PostgreSQL dialect (psqlODBC, "PostgreSQL
+ * Unicode"; standard_conforming_strings on, so literals only double their
+ * quotes).
+ *
+ * Schemas are real schemas; dla views are persistent views in views_schema.
+ * Timestamps are TIMESTAMP (without time zone) holding UTC; the session
+ * time zone is UTC.  Table columns come from pg_catalog with format_type's
+ * spelling ("numeric(10,2)", "character varying(50)", "timestamp without
+ * time zone").
+ */
+#include "dialect.h"
+
+static void pg_timestamp_literal(struct dla_buf *b, const char *ts)
+{
+	dla_buf_adds(b, "TIMESTAMP ");
+	dla_dialect_std_quote_literal(b, ts);
+}
+
+static void pg_null_safe_distinct(struct dla_buf *b, const char *a, const char *b_expr)
+{
+	dla_buf_addf(b, "(%s IS DISTINCT FROM %s)", a, b_expr);
+}
+
+static void pg_cast_timestamp(struct dla_buf *b, const char *expr)
+{
+	dla_buf_addf(b, "CAST(%s AS TIMESTAMP)", expr);
+}
+
+static void pg_now_utc(struct dla_buf *b)
+{
+	dla_buf_adds(b, "(now() AT TIME ZONE 'UTC')");
+}
+
+static void pg_type_name(struct dla_buf *b, const struct dla_coltype *t)
+{
+	switch (t->type) {
+	case DLA_TYPE_TEXT:
+		if (t->precision)
+			dla_buf_addf(b, "VARCHAR(%lu)", t->precision);
+		else
+			dla_buf_adds(b, "TEXT");
+		break;
+	case DLA_TYPE_INTEGER:
+		dla_buf_adds(b, "BIGINT");
+		break;
+	case DLA_TYPE_DECIMAL:
+		if (t->precision)
+			dla_buf_addf(b, "NUMERIC(%lu,%d)", t->precision, t->scale);
+		else
+			dla_buf_adds(b, "NUMERIC");
+		break;
+	case DLA_TYPE_FLOAT:
+		dla_buf_adds(b, "DOUBLE PRECISION");
+		break;
+	case DLA_TYPE_BOOLEAN:
+		dla_buf_adds(b, "BOOLEAN");
+		break;
+	case DLA_TYPE_DATE:
+		dla_buf_adds(b, "DATE");
+		break;
+	case DLA_TYPE_TIMESTAMP:
+		dla_buf_adds(b, "TIMESTAMP");
+		break;
+	}
+}
+
+/* psqlODBC describes an unconstrained numeric (and numeric expressions
+ * such as sum(bigint) or 1.5) as NUMERIC(28,6): taken as unconstrained.
+ * Note: with psqlODBC's default BoolsAsChar=1 a boolean is described as
+ * VARCHAR(5); connect with BoolsAsChar=0 to see BIT. */
+static void pg_from_odbc(const struct dla_db_column *col, struct dla_coltype *out)
+{
+	dla_dialect_odbc_generic(col, out);
+	if (out->type == DLA_TYPE_DECIMAL && out->precision == 28 && out->scale == 6) {
+		out->precision = 0;
+		out->scale = 0;
+	}
+}
+
+static void pg_create_schema(struct dla_buf *b, const char *schema, const char *main_db_dir)
+{
+	dla_buf_addf(b, "CREATE SCHEMA IF NOT EXISTS %s", schema);
+}
+
+static void pg_create_view(struct dla_buf *b, const char *views_schema,
+			   const char *view, const char *select_sql)
+{
+	dla_buf_addf(b, "CREATE OR REPLACE VIEW %s.%s AS\n", views_schema, view);
+	dla_dialect_add_select(b, select_sql);
+}
+
+/* No CASCADE: views depending on this one would silently vanish. */
+static void pg_drop_view(struct dla_buf *b, const char *views_schema, const char *view)
+{
+	dla_buf_addf(b, "DROP VIEW IF EXISTS %s.%s", views_schema, view);
+}
+
+static void pg_create_temp_table_as(struct dla_buf *b, const char *name,
+				    const char *select_sql)
+{
+	dla_buf_addf(b, "CREATE TEMPORARY TABLE %s AS\n", name);
+	dla_dialect_add_select(b, select_sql);
+}
+
+/* pg_temp: never drops a permanent table of the same name on search_path. */
+static void pg_drop_temp_table(struct dla_buf *b, const char *name)
+{
+	dla_buf_addf(b, "DROP TABLE IF EXISTS pg_temp.%s", name);
+}
+
+static void pg_columns_query(struct dla_buf *b, const char *schema, const char *table)
+{
+	dla_buf_adds(b, "SELECT a.attname AS column_name, "
+		     "format_type(a.atttypid, a.atttypmod) AS data_type "
+		     "FROM pg_catalog.pg_attribute a "
+		     "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
+		     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		     "WHERE n.nspname = lower(");
+	dla_dialect_std_quote_literal(b, schema);
+	dla_buf_adds(b, ") AND c.relname = lower(");
+	dla_dialect_std_quote_literal(b, table);
+	dla_buf_adds(b, ") AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
+}
+
+static const struct dla_type_name pg_types[] = {
+	{ "text", DLA_TYPE_TEXT },
+	{ "character varying", DLA_TYPE_TEXT },
+	{ "varchar", DLA_TYPE_TEXT },
+	{ "character", DLA_TYPE_TEXT },
+	{ "char", DLA_TYPE_TEXT },
+	{ "bpchar", DLA_TYPE_TEXT },
+	{ "name", DLA_TYPE_TEXT },
+	{ "bigint", DLA_TYPE_INTEGER },
+	{ "integer", DLA_TYPE_INTEGER },
+	{ "int", DLA_TYPE_INTEGER },
+	{ "smallint", DLA_TYPE_INTEGER },
+	{ "int8", DLA_TYPE_INTEGER },
+	{ "int4", DLA_TYPE_INTEGER },
+	{ "int2", DLA_TYPE_INTEGER },
+	{ "numeric", DLA_TYPE_DECIMAL },
+	{ "decimal", DLA_TYPE_DECIMAL },
+	{ "double precision", DLA_TYPE_FLOAT },
+	{ "real", DLA_TYPE_FLOAT },
+	{ "float8", DLA_TYPE_FLOAT },
+	{ "float4", DLA_TYPE_FLOAT },
+	{ "boolean", DLA_TYPE_BOOLEAN },
+	{ "bool", DLA_TYPE_BOOLEAN },
+	{ "date", DLA_TYPE_DATE },
+	{ "timestamp without time zone", DLA_TYPE_TIMESTAMP },
+	{ "timestamp", DLA_TYPE_TIMESTAMP },
+	{ "timestamp with time zone", DLA_TYPE_TIMESTAMP },
+	{ "timestamptz", DLA_TYPE_TIMESTAMP },
+};
+
+static bool pg_parse_type(const char *spelling, struct dla_coltype *out)
+{
+	return dla_dialect_parse_with(spelling, pg_types,
+				      sizeof(pg_types) / sizeof(pg_types[0]), out);
+}
+
+static void pg_add_column(struct dla_buf *b, const char *schema, const char *table,
+			  const char *column, const struct dla_coltype *t)
+{
+	dla_buf_addf(b, "ALTER TABLE %s.%s ADD COLUMN %s ", schema, table, column);
+	pg_type_name(b, t);
+}
+
+static void pg_session_setup(struct dla_stmts *out)
+{
+	dla_stmts_add_str(out, DLA_STMT_SESSION, DLA_COUNT_NONE, "utc session",
+			  "SET TIME ZONE 'UTC'", NULL);
+	dla_stmts_add_str(out, DLA_STMT_SESSION, DLA_COUNT_NONE, "quiet notices",
+			  "SET client_min_messages = warning", NULL);
+}
+
+static void pg_try_advisory_lock(struct dla_buf *b, long long key)
+{
+	dla_buf_addf(b, "SELECT pg_try_advisory_lock(%lld)", key);
+}
+
+const struct dla_dialect dla_dialect_postgres = {
+	.name = "postgres",
+	.quote_ident = dla_dialect_std_quote_ident,
+	.quote_literal = dla_dialect_std_quote_literal,
+	.timestamp_literal = pg_timestamp_literal,
+	.relation = dla_dialect_std_relation,
+	.view_relation = dla_dialect_std_relation,
+	.true_literal = "TRUE",
+	.false_literal = "FALSE",
+	.null_safe_distinct = pg_null_safe_distinct,
+	.cast_timestamp = pg_cast_timestamp,
+	.now_utc = pg_now_utc,
+	.type_name = pg_type_name,
+	.from_odbc = pg_from_odbc,
+	.type_compatible = dla_dialect_compatible_generic,
+	.create_schema = pg_create_schema,
+	.create_view = pg_create_view,
+	.drop_view = pg_drop_view,
+	.views_per_connection = false,
+	.create_temp_table_as = pg_create_temp_table_as,
+	.drop_temp_table = pg_drop_temp_table,
+	.columns_query = pg_columns_query,
+	.parse_type = pg_parse_type,
+	.add_column = pg_add_column,
+	.session_setup = pg_session_setup,
+	.set_query_tag = dla_dialect_no_query_tag,
+	.ddl_commits = false,
+	.try_advisory_lock = pg_try_advisory_lock,
+};

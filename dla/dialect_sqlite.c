@@ -1,0 +1,229 @@
+/*
+ * dialect_sqlite.c - the SQLite dialect (sqliteodbc, Driver=SQLite3).
+ *
+ * Schemas are attached database files ("<dir of main db>/<schema>.db",
+ * SPEC 2) addressed as schema.table.  dla views are TEMP views created on
+ * every connection (a persistent view may not read another attached
+ * database) and referred to by bare name.  Dates and timestamps are TEXT in
+ * the canonical form "YYYY-MM-DD HH:MM:SS[.ffffff]", which sorts and
+ * compares correctly as text; booleans are INTEGER 1/0.  Column types are
+ * declared with SQLite's affinity names, so type compatibility is decided
+ * by storage class (text-like vs numeric), not by the declared name.
+ */
+#include "dialect.h"
+
+#include <string.h>
+
+static void sqlite_view_relation(struct dla_buf *b, const char *views_schema,
+				 const char *view)
+{
+	dla_buf_adds(b, view);
+}
+
+static void sqlite_null_safe_distinct(struct dla_buf *b, const char *a, const char *b_expr)
+{
+	dla_buf_addf(b, "(%s IS NOT %s)", a, b_expr);
+}
+
+/* Source timestamps are assumed to be stored as text in the canonical form
+ * already (what dla writes, what `dla seed` loads): the expression is used
+ * unchanged.  datetime()/strftime() would drop or pad the fraction and so
+ * break equality with housekeeping timestamps. */
+static void sqlite_cast_timestamp(struct dla_buf *b, const char *expr)
+{
+	dla_buf_addf(b, "(%s)", expr);
+}
+
+static void sqlite_now_utc(struct dla_buf *b)
+{
+	dla_buf_adds(b, "strftime('%Y-%m-%d %H:%M:%S','now')");
+}
+
+static void sqlite_type_name(struct dla_buf *b, const struct dla_coltype *t)
+{
+	switch (t->type) {
+	case DLA_TYPE_INTEGER:
+	case DLA_TYPE_BOOLEAN:
+		dla_buf_adds(b, "INTEGER");
+		break;
+	case DLA_TYPE_DECIMAL:
+		if (t->precision)
+			dla_buf_addf(b, "NUMERIC(%lu,%d)", t->precision, t->scale);
+		else
+			dla_buf_adds(b, "NUMERIC");
+		break;
+	case DLA_TYPE_FLOAT:
+		dla_buf_adds(b, "REAL");
+		break;
+	case DLA_TYPE_TEXT:
+	case DLA_TYPE_DATE:
+	case DLA_TYPE_TIMESTAMP:
+		dla_buf_adds(b, "TEXT");
+		break;
+	}
+}
+
+/* sqliteodbc describes declared columns by their declared type (TEXT ->
+ * LONGVARCHAR, INTEGER -> INTEGER, NUMERIC/REAL -> DOUBLE, TIMESTAMP -> 93,
+ * BOOLEAN -> BIT) and expression columns of a prepared statement as
+ * VARCHAR(255): the generic mapping (text of unknown length) fits. */
+static void sqlite_from_odbc(const struct dla_db_column *col, struct dla_coltype *out)
+{
+	dla_dialect_odbc_generic(col, out);
+}
+
+/* SQLite stores any value in any column; the declared type only sets the
+ * affinity.  What matters is that text stays text and numbers stay numbers. */
+static bool is_textual(enum dla_type t)
+{
+	return t == DLA_TYPE_TEXT || t == DLA_TYPE_DATE || t == DLA_TYPE_TIMESTAMP;
+}
+
+static bool sqlite_type_compatible(const struct dla_coltype *have,
+				   const struct dla_coltype *want)
+{
+	return is_textual(have->type) == is_textual(want->type);
+}
+
+static void sqlite_create_schema(struct dla_buf *b, const char *schema,
+				 const char *main_db_dir)
+{
+	struct dla_buf path = DLA_BUF_INIT;
+
+	if (main_db_dir && *main_db_dir) {
+		size_t len = strlen(main_db_dir);
+
+		dla_buf_adds(&path, main_db_dir);
+		if (main_db_dir[len - 1] != '/')
+			dla_buf_addch(&path, '/');
+	}
+	dla_buf_addf(&path, "%s.db", schema);
+	if (dla_buf_failed(&path))
+		b->failed = true;
+	dla_buf_adds(b, "ATTACH DATABASE ");
+	dla_dialect_std_quote_literal(b, path.buf);
+	dla_buf_addf(b, " AS %s", schema);
+	dla_buf_release(&path);
+}
+
+static void sqlite_create_view(struct dla_buf *b, const char *views_schema,
+			       const char *view, const char *select_sql)
+{
+	dla_buf_addf(b, "CREATE TEMP VIEW %s AS\n", view);
+	dla_dialect_add_select(b, select_sql);
+}
+
+static void sqlite_drop_view(struct dla_buf *b, const char *views_schema, const char *view)
+{
+	dla_buf_addf(b, "DROP VIEW IF EXISTS temp.%s", view);
+}
+
+static void sqlite_create_temp_table_as(struct dla_buf *b, const char *name,
+					const char *select_sql)
+{
+	dla_buf_addf(b, "CREATE TEMP TABLE %s AS\n", name);
+	dla_dialect_add_select(b, select_sql);
+}
+
+static void sqlite_drop_temp_table(struct dla_buf *b, const char *name)
+{
+	dla_buf_addf(b, "DROP TABLE IF EXISTS temp.%s", name);
+}
+
+static void sqlite_columns_query(struct dla_buf *b, const char *schema, const char *table)
+{
+	dla_buf_adds(b, "SELECT name AS column_name, type AS data_type FROM pragma_table_info(");
+	dla_dialect_std_quote_literal(b, table);
+	dla_buf_adds(b, ", ");
+	dla_dialect_std_quote_literal(b, schema);
+	dla_buf_adds(b, ") ORDER BY cid");
+}
+
+static bool contains(const char *haystack, const char *needle)
+{
+	return strstr(haystack, needle) != NULL;
+}
+
+/* SQLite's affinity rules (datatype3.html 3.1), after the names dla itself
+ * or a hand-written schema may use for dates, timestamps and booleans. */
+static bool sqlite_parse_type(const char *spelling, struct dla_coltype *out)
+{
+	struct dla_type_spelling sp;
+	const char *s;
+
+	out->type = DLA_TYPE_TEXT;
+	out->precision = 0;
+	out->scale = 0;
+	if (!spelling || !dla_dialect_split_type(spelling, &sp))
+		return false;
+	s = sp.base;
+	if (strcmp(s, "boolean") == 0 || strcmp(s, "bool") == 0) {
+		out->type = DLA_TYPE_BOOLEAN;
+	} else if (strcmp(s, "date") == 0) {
+		out->type = DLA_TYPE_DATE;
+	} else if (strcmp(s, "datetime") == 0 || strncmp(s, "timestamp", 9) == 0) {
+		out->type = DLA_TYPE_TIMESTAMP;
+	} else if (contains(s, "int")) {
+		out->type = DLA_TYPE_INTEGER;
+	} else if (contains(s, "char") || contains(s, "clob") || contains(s, "text")) {
+		out->type = DLA_TYPE_TEXT;
+		if (sp.n_args >= 1)
+			out->precision = sp.args[0];
+	} else if (contains(s, "blob")) {
+		return false;
+	} else if (contains(s, "real") || contains(s, "floa") || contains(s, "doub")) {
+		out->type = DLA_TYPE_FLOAT;
+	} else {
+		out->type = DLA_TYPE_DECIMAL;
+		if (sp.n_args >= 1) {
+			out->precision = sp.args[0];
+			out->scale = sp.n_args == 2 ? (int)sp.args[1] : 0;
+		}
+	}
+	return true;
+}
+
+static void sqlite_add_column(struct dla_buf *b, const char *schema, const char *table,
+			      const char *column, const struct dla_coltype *t)
+{
+	dla_buf_addf(b, "ALTER TABLE %s.%s ADD COLUMN %s ", schema, table, column);
+	sqlite_type_name(b, t);
+}
+
+static void sqlite_session_setup(struct dla_stmts *out)
+{
+	dla_stmts_add_str(out, DLA_STMT_SESSION, DLA_COUNT_NONE, "busy timeout",
+			  "PRAGMA busy_timeout = 10000", NULL);
+	dla_stmts_add_str(out, DLA_STMT_SESSION, DLA_COUNT_NONE, "rollback journal",
+			  "PRAGMA journal_mode = DELETE", NULL);
+}
+
+const struct dla_dialect dla_dialect_sqlite = {
+	.name = "sqlite",
+	.quote_ident = dla_dialect_std_quote_ident,
+	.quote_literal = dla_dialect_std_quote_literal,
+	.timestamp_literal = dla_dialect_std_quote_literal,   /* TEXT */
+	.relation = dla_dialect_std_relation,
+	.view_relation = sqlite_view_relation,
+	.true_literal = "1",
+	.false_literal = "0",
+	.null_safe_distinct = sqlite_null_safe_distinct,
+	.cast_timestamp = sqlite_cast_timestamp,
+	.now_utc = sqlite_now_utc,
+	.type_name = sqlite_type_name,
+	.from_odbc = sqlite_from_odbc,
+	.type_compatible = sqlite_type_compatible,
+	.create_schema = sqlite_create_schema,
+	.create_view = sqlite_create_view,
+	.drop_view = sqlite_drop_view,
+	.views_per_connection = true,
+	.create_temp_table_as = sqlite_create_temp_table_as,
+	.drop_temp_table = sqlite_drop_temp_table,
+	.columns_query = sqlite_columns_query,
+	.parse_type = sqlite_parse_type,
+	.add_column = sqlite_add_column,
+	.session_setup = sqlite_session_setup,
+	.set_query_tag = dla_dialect_no_query_tag,
+	.ddl_commits = false,
+	.try_advisory_lock = dla_dialect_no_advisory_lock,
+};

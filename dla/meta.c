@@ -1,0 +1,731 @@
+/*
+ * meta.c - the metadata tables in the warehouse (dla_run, dla_node_run,
+ * dla_lineage, dla_lock, dla_schema_version): versioned creation, run /
+ * node / lineage records, and the lease lock (meta.h).
+ *
+ * Every value is a bound parameter; the only text spliced into SQL is the
+ * schema and table names (validated identifiers) and the column types the
+ * dialect spells.  Timestamps are canonical UTC text (timeutil.c): SQLite
+ * stores them as such, PostgreSQL and Snowflake convert the untyped text
+ * parameter to TIMESTAMP.
+ */
+#include "meta.h"
+#include "alloc.h"
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOCK_NAME "run"
+
+/* ---- the schema, as migrations ---------------------------------------- */
+
+struct meta_column {
+	const char *name;
+	enum dla_type type;
+	bool not_null;
+};
+
+struct meta_table {
+	const char *name;
+	const struct meta_column *columns;
+	size_t n_columns;
+	const char *primary_key;     /* column list, or NULL */
+};
+
+struct meta_added_column {
+	const char *table;
+	struct meta_column column;
+};
+
+/*
+ * Migration N (N = index + 1) creates tables and adds columns; it never
+ * drops or rewrites anything.  To change the schema append an entry, e.g.
+ *     static const struct meta_added_column v2_adds[] = {
+ *             { "dla_run", { "host", DLA_TYPE_TEXT, false } },
+ *     };
+ *     { NULL, 0, v2_adds, 1 },
+ * and extend meta.h's table list.
+ */
+struct meta_migration {
+	const struct meta_table *creates;
+	size_t n_creates;
+	const struct meta_added_column *adds;
+	size_t n_adds;
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct meta_column v1_run[] = {
+	{ "run_id", DLA_TYPE_TEXT, true },
+	{ "project", DLA_TYPE_TEXT, false },
+	{ "target", DLA_TYPE_TEXT, false },
+	{ "command", DLA_TYPE_TEXT, false },
+	{ "selector", DLA_TYPE_TEXT, false },
+	{ "as_of", DLA_TYPE_TIMESTAMP, false },
+	{ "started_at", DLA_TYPE_TIMESTAMP, false },
+	{ "finished_at", DLA_TYPE_TIMESTAMP, false },
+	{ "status", DLA_TYPE_TEXT, false },
+	{ "dla_version", DLA_TYPE_TEXT, false },
+	{ "retry_of", DLA_TYPE_TEXT, false },
+	{ "message", DLA_TYPE_TEXT, false },
+};
+
+static const struct meta_column v1_node_run[] = {
+	{ "run_id", DLA_TYPE_TEXT, true },
+	{ "node", DLA_TYPE_TEXT, true },
+	{ "kind", DLA_TYPE_TEXT, false },
+	{ "status", DLA_TYPE_TEXT, false },
+	{ "started_at", DLA_TYPE_TIMESTAMP, false },
+	{ "finished_at", DLA_TYPE_TIMESTAMP, false },
+	{ "rows_inserted", DLA_TYPE_INTEGER, false },
+	{ "rows_updated", DLA_TYPE_INTEGER, false },
+	{ "rows_expired", DLA_TYPE_INTEGER, false },
+	{ "rows_deleted", DLA_TYPE_INTEGER, false },
+	{ "message", DLA_TYPE_TEXT, false },
+	{ "queued_at", DLA_TYPE_TIMESTAMP, false },
+	{ "db_seconds", DLA_TYPE_FLOAT, false },
+	{ "rows_inferred", DLA_TYPE_INTEGER, false },
+};
+
+static const struct meta_column v1_lineage[] = {
+	{ "run_id", DLA_TYPE_TEXT, true },
+	{ "node", DLA_TYPE_TEXT, true },
+	{ "input_relation", DLA_TYPE_TEXT, false },
+	{ "output_relation", DLA_TYPE_TEXT, false },
+};
+
+static const struct meta_column v1_lock[] = {
+	{ "lock_name", DLA_TYPE_TEXT, true },
+	{ "run_id", DLA_TYPE_TEXT, true },
+	{ "holder_host", DLA_TYPE_TEXT, false },
+	{ "holder_pid", DLA_TYPE_INTEGER, false },
+	{ "acquired_at", DLA_TYPE_TIMESTAMP, false },
+	{ "expires_at", DLA_TYPE_TIMESTAMP, false },
+};
+
+static const struct meta_table v1_tables[] = {
+	{ "dla_run", v1_run, N_OF(v1_run), "run_id" },
+	{ "dla_node_run", v1_node_run, N_OF(v1_node_run), "run_id, node" },
+	{ "dla_lineage", v1_lineage, N_OF(v1_lineage), NULL },
+	{ "dla_lock", v1_lock, N_OF(v1_lock), "lock_name" },
+};
+
+static const struct meta_migration migrations[] = {
+	{ v1_tables, N_OF(v1_tables), NULL, 0 },
+};
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static enum dla_code meta_error(struct dla_db_error *err, enum dla_code code,
+				const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* An error found by meta.c itself (not reported by the driver). */
+static enum dla_code meta_error(struct dla_db_error *err, enum dla_code code,
+				const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return code;
+	memset(err, 0, sizeof(*err));
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* Appends the schema-qualified name of a metadata table. */
+static void add_table(struct dla_buf *b, const struct dla_meta *m, const char *table)
+{
+	m->dialect->relation(b, m->schema, table);
+}
+
+/* Runs the statement in b (released) with params. */
+static enum dla_code exec_buf(const struct dla_meta *m, struct dla_buf *b,
+			      const char *const *params, size_t n, long *rows,
+			      struct dla_db_error *err)
+{
+	enum dla_code code;
+
+	if (dla_buf_failed(b)) {
+		dla_buf_release(b);
+		return meta_error(err, DLA_ERR_NOMEM, "out of memory building metadata sql");
+	}
+	code = dla_db_exec(m->db, b->buf, params, n, rows, err);
+	dla_buf_release(b);
+	return code;
+}
+
+static enum dla_code query_buf(const struct dla_meta *m, struct dla_buf *b,
+			       const char *const *params, size_t n,
+			       struct dla_db_result **out, struct dla_db_error *err)
+{
+	enum dla_code code;
+
+	*out = NULL;
+	if (dla_buf_failed(b)) {
+		dla_buf_release(b);
+		return meta_error(err, DLA_ERR_NOMEM, "out of memory building metadata sql");
+	}
+	code = dla_db_query(m->db, b->buf, params, n, out, err);
+	dla_buf_release(b);
+	return code;
+}
+
+/* Rolls back after a failure, keeping the first error. */
+static enum dla_code rollback_with(const struct dla_meta *m, enum dla_code code)
+{
+	dla_db_rollback(m->db, NULL);
+	return code;
+}
+
+/* "INSERT INTO <table> (c1, c2, ...) VALUES (?, ?, ...)" */
+static void add_insert(struct dla_buf *b, const struct dla_meta *m, const char *table,
+		       const char *const *columns, size_t n)
+{
+	dla_buf_adds(b, "INSERT INTO ");
+	add_table(b, m, table);
+	dla_buf_adds(b, " (");
+	for (size_t i = 0; i < n; i++)
+		dla_buf_addf(b, "%s%s", i ? ", " : "", columns[i]);
+	dla_buf_adds(b, ") VALUES (");
+	for (size_t i = 0; i < n; i++)
+		dla_buf_adds(b, i ? ", ?" : "?");
+	dla_buf_addch(b, ')');
+}
+
+/* ---- the statements ----------------------------------------------------
+ * Each sql_* function appends one statement; the functions below run them
+ * and dla_meta_statements lists them. */
+
+static const char *const run_start_columns[] = {
+	"run_id", "project", "target", "command", "selector", "as_of",
+	"started_at", "status", "dla_version", "retry_of",
+};
+
+static const char *const node_columns[] = {
+	"run_id", "node", "kind", "status", "started_at", "finished_at",
+	"rows_inserted", "rows_updated", "rows_expired", "rows_deleted",
+	"message", "queued_at", "db_seconds", "rows_inferred",
+};
+
+static const char *const lineage_columns[] = {
+	"run_id", "node", "input_relation", "output_relation",
+};
+
+static const char *const version_columns[] = { "version" };
+
+static const struct meta_column version_column = { "version", DLA_TYPE_INTEGER, true };
+static const struct meta_table version_table = {
+	"dla_schema_version", &version_column, 1, NULL
+};
+
+static void add_column_def(struct dla_buf *b, const struct dla_meta *m,
+			   const struct meta_column *c)
+{
+	struct dla_coltype t = { c->type, 0, 0 };
+
+	dla_buf_addf(b, "%s ", c->name);
+	m->dialect->type_name(b, &t);
+	if (c->not_null)
+		dla_buf_adds(b, " NOT NULL");
+}
+
+static void sql_create_table(struct dla_buf *b, const struct dla_meta *m,
+			     const struct meta_table *t)
+{
+	dla_buf_adds(b, "CREATE TABLE IF NOT EXISTS ");
+	add_table(b, m, t->name);
+	dla_buf_adds(b, " (");
+	for (size_t i = 0; i < t->n_columns; i++) {
+		dla_buf_adds(b, i ? ", " : "");
+		add_column_def(b, m, &t->columns[i]);
+	}
+	if (t->primary_key)
+		dla_buf_addf(b, ", PRIMARY KEY (%s)", t->primary_key);
+	dla_buf_addch(b, ')');
+}
+
+static void sql_add_column(struct dla_buf *b, const struct dla_meta *m,
+			   const struct meta_added_column *a)
+{
+	struct dla_coltype t = { a->column.type, 0, 0 };
+
+	m->dialect->add_column(b, m->schema, a->table, a->column.name, &t);
+}
+
+static void sql_read_version(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "SELECT MAX(version) FROM ");
+	add_table(b, m, "dla_schema_version");
+}
+
+static void sql_delete_versions(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "DELETE FROM ");
+	add_table(b, m, "dla_schema_version");
+}
+
+static void sql_run_finish(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "UPDATE ");
+	add_table(b, m, "dla_run");
+	dla_buf_adds(b, " SET status = ?, finished_at = ?, message = ? WHERE run_id = ?");
+}
+
+/* params: lock_name, run_id, host, pid, acquired_at, expires_at, lock_name */
+static void sql_insert_lock(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "INSERT INTO ");
+	add_table(b, m, "dla_lock");
+	dla_buf_adds(b, " (lock_name, run_id, holder_host, holder_pid, acquired_at, "
+		     "expires_at) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM ");
+	add_table(b, m, "dla_lock");
+	dla_buf_adds(b, " WHERE lock_name = ?)");
+}
+
+static void sql_read_holders(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "SELECT run_id, holder_host, holder_pid, acquired_at, expires_at FROM ");
+	add_table(b, m, "dla_lock");
+	dla_buf_adds(b, " WHERE lock_name = ? ORDER BY acquired_at, run_id");
+}
+
+static void sql_delete_lock(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "DELETE FROM ");
+	add_table(b, m, "dla_lock");
+	dla_buf_adds(b, " WHERE lock_name = ? AND run_id = ?");
+}
+
+/* params: run_id, host, pid, acquired_at, expires_at, lock_name, old run_id
+ * [, now when expired] */
+static void sql_take_over(struct dla_buf *b, const struct dla_meta *m, bool expired)
+{
+	dla_buf_adds(b, "UPDATE ");
+	add_table(b, m, "dla_lock");
+	dla_buf_adds(b, " SET run_id = ?, holder_host = ?, holder_pid = ?, acquired_at = ?, "
+		     "expires_at = ? WHERE lock_name = ? AND run_id = ?");
+	if (expired) {
+		dla_buf_adds(b, " AND expires_at < ");
+		m->dialect->cast_timestamp(b, "?");
+	}
+}
+
+/* params: status, finished_at, message, run_id, "running" */
+static void sql_fail_stale_run(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "UPDATE ");
+	add_table(b, m, "dla_run");
+	dla_buf_adds(b, " SET status = ?, finished_at = ?, message = ? "
+		     "WHERE run_id = ? AND status = ?");
+}
+
+static void sql_renew(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "UPDATE ");
+	add_table(b, m, "dla_lock");
+	dla_buf_adds(b, " SET expires_at = ? WHERE lock_name = ? AND run_id = ?");
+}
+
+void dla_meta_statements(const struct dla_meta *m, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+#define LIST(kind, label, build) \
+	do { build; dla_stmts_add(out, kind, DLA_COUNT_NONE, label, &b, NULL); } while (0)
+	LIST(DLA_STMT_DDL, "create dla_schema_version", sql_create_table(&b, m, &version_table));
+	for (size_t v = 0; v < N_OF(migrations); v++) {
+		const struct meta_migration *mig = &migrations[v];
+
+		for (size_t i = 0; i < mig->n_creates; i++)
+			LIST(DLA_STMT_DDL, mig->creates[i].name,
+			     sql_create_table(&b, m, &mig->creates[i]));
+		for (size_t i = 0; i < mig->n_adds; i++)
+			LIST(DLA_STMT_DDL, mig->adds[i].table, sql_add_column(&b, m, &mig->adds[i]));
+	}
+	LIST(DLA_STMT_DML, "read schema version", sql_read_version(&b, m));
+	LIST(DLA_STMT_DML, "clear schema version", sql_delete_versions(&b, m));
+	LIST(DLA_STMT_DML, "write schema version",
+	     add_insert(&b, m, "dla_schema_version", version_columns, N_OF(version_columns)));
+	LIST(DLA_STMT_DML, "run start",
+	     add_insert(&b, m, "dla_run", run_start_columns, N_OF(run_start_columns)));
+	LIST(DLA_STMT_DML, "run finish", sql_run_finish(&b, m));
+	LIST(DLA_STMT_DML, "node record",
+	     add_insert(&b, m, "dla_node_run", node_columns, N_OF(node_columns)));
+	LIST(DLA_STMT_DML, "lineage record",
+	     add_insert(&b, m, "dla_lineage", lineage_columns, N_OF(lineage_columns)));
+	LIST(DLA_STMT_DML, "lock insert", sql_insert_lock(&b, m));
+	LIST(DLA_STMT_DML, "lock holders", sql_read_holders(&b, m));
+	LIST(DLA_STMT_DML, "lock take over (holder gone)", sql_take_over(&b, m, false));
+	LIST(DLA_STMT_DML, "lock take over (lease expired)", sql_take_over(&b, m, true));
+	LIST(DLA_STMT_DML, "fail stale run", sql_fail_stale_run(&b, m));
+	LIST(DLA_STMT_DML, "lock renew", sql_renew(&b, m));
+	LIST(DLA_STMT_DML, "lock release", sql_delete_lock(&b, m));
+#undef LIST
+}
+
+/* ---- creation --------------------------------------------------------- */
+
+static enum dla_code create_table(const struct dla_meta *m, const struct meta_table *t,
+				  struct dla_db_error *err)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	sql_create_table(&b, m, t);
+	return exec_buf(m, &b, NULL, 0, NULL, err);
+}
+
+static enum dla_code apply_migration(const struct dla_meta *m,
+				     const struct meta_migration *mig,
+				     struct dla_db_error *err)
+{
+	enum dla_code code = DLA_OK;
+
+	for (size_t i = 0; i < mig->n_creates && code == DLA_OK; i++)
+		code = create_table(m, &mig->creates[i], err);
+	for (size_t i = 0; i < mig->n_adds && code == DLA_OK; i++) {
+		struct dla_buf b = DLA_BUF_INIT;
+
+		sql_add_column(&b, m, &mig->adds[i]);
+		code = exec_buf(m, &b, NULL, 0, NULL, err);
+	}
+	return code;
+}
+
+static enum dla_code read_version(const struct dla_meta *m, long *version,
+				  struct dla_db_error *err)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	struct dla_db_result *r;
+	const char *cell;
+	enum dla_code code;
+
+	sql_read_version(&b, m);
+	code = query_buf(m, &b, NULL, 0, &r, err);
+	if (code != DLA_OK)
+		return code;
+	cell = dla_db_cell(r, 0, 0);
+	*version = cell ? strtol(cell, NULL, 10) : 0;
+	dla_db_result_free(r);
+	return DLA_OK;
+}
+
+static enum dla_code write_version(const struct dla_meta *m, long version,
+				   struct dla_db_error *err)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	char text[24];
+	const char *params[] = { text };
+	enum dla_code code;
+
+	sql_delete_versions(&b, m);
+	code = exec_buf(m, &b, NULL, 0, NULL, err);
+	if (code != DLA_OK)
+		return code;
+	snprintf(text, sizeof(text), "%ld", version);
+	add_insert(&b, m, "dla_schema_version", version_columns, N_OF(version_columns));
+	return exec_buf(m, &b, params, N_OF(params), NULL, err);
+}
+
+enum dla_code dla_meta_ensure(const struct dla_meta *m, struct dla_db_error *err)
+{
+	long version = 0, latest = (long)N_OF(migrations);
+	enum dla_code code;
+
+	code = dla_db_begin(m->db, err);
+	if (code != DLA_OK)
+		return code;
+	code = create_table(m, &version_table, err);
+	if (code == DLA_OK)
+		code = read_version(m, &version, err);
+	/* a newer dla may have migrated further: its columns are extra ones,
+	 * and every statement here names its columns */
+	for (long v = version + 1; code == DLA_OK && v <= latest; v++)
+		code = apply_migration(m, &migrations[v - 1], err);
+	if (code == DLA_OK && version < latest)
+		code = write_version(m, latest, err);
+	if (code != DLA_OK)
+		return rollback_with(m, code);
+	return dla_db_commit(m->db, err);
+}
+
+/* ---- runs, nodes, lineage -------------------------------------------- */
+
+enum dla_code dla_meta_run_start(const struct dla_meta *m, const struct dla_run_row *run,
+				 struct dla_db_error *err)
+{
+	const char *params[] = {
+		run->run_id, run->project, run->target, run->command, run->selector,
+		run->as_of, run->started_at, "running", run->dla_version, run->retry_of,
+	};
+	struct dla_buf b = DLA_BUF_INIT;
+
+	add_insert(&b, m, "dla_run", run_start_columns, N_OF(run_start_columns));
+	return exec_buf(m, &b, params, N_OF(params), NULL, err);
+}
+
+enum dla_code dla_meta_run_finish(const struct dla_meta *m, const char *run_id,
+				  const char *status, const char *finished_at,
+				  const char *message, struct dla_db_error *err)
+{
+	const char *params[] = { status, finished_at, message, run_id };
+	struct dla_buf b = DLA_BUF_INIT;
+	long rows = 0;
+	enum dla_code code;
+
+	sql_run_finish(&b, m);
+	code = exec_buf(m, &b, params, N_OF(params), &rows, err);
+	if (code == DLA_OK && rows == 0)
+		return meta_error(err, DLA_ERR_DB, "no run '%s' in the metadata", run_id);
+	return code;
+}
+
+/* Seconds as "S.ffffff" whatever the process locale. */
+static void format_seconds(char out[32], double seconds)
+{
+	long long micros = seconds > 0 ? (long long)(seconds * 1e6 + 0.5) : 0;
+
+	snprintf(out, 32, "%lld.%06lld", micros / 1000000, micros % 1000000);
+}
+
+enum dla_code dla_meta_node_record(const struct dla_meta *m,
+				   const struct dla_node_row *row,
+				   struct dla_db_error *err)
+{
+	char counts[5][24], seconds[32];
+	const char *params[] = {
+		row->run_id, row->node, row->kind, row->status, row->started_at,
+		row->finished_at, counts[0], counts[1], counts[2], counts[3],
+		row->message, row->queued_at, seconds, counts[4],
+	};
+	struct dla_buf b = DLA_BUF_INIT;
+
+	snprintf(counts[0], sizeof(counts[0]), "%ld", row->rows_inserted);
+	snprintf(counts[1], sizeof(counts[1]), "%ld", row->rows_updated);
+	snprintf(counts[2], sizeof(counts[2]), "%ld", row->rows_expired);
+	snprintf(counts[3], sizeof(counts[3]), "%ld", row->rows_deleted);
+	snprintf(counts[4], sizeof(counts[4]), "%ld", row->rows_inferred);
+	format_seconds(seconds, row->db_seconds);
+	add_insert(&b, m, "dla_node_run", node_columns, N_OF(node_columns));
+	return exec_buf(m, &b, params, N_OF(params), NULL, err);
+}
+
+enum dla_code dla_meta_lineage_record(const struct dla_meta *m, const char *run_id,
+				      const char *node, const char *input_relation,
+				      const char *output_relation,
+				      struct dla_db_error *err)
+{
+	const char *params[] = { run_id, node, input_relation, output_relation };
+	struct dla_buf b = DLA_BUF_INIT;
+
+	add_insert(&b, m, "dla_lineage", lineage_columns, N_OF(lineage_columns));
+	return exec_buf(m, &b, params, N_OF(params), NULL, err);
+}
+
+/* ---- the lease lock --------------------------------------------------- */
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* A timestamp read back from the database, in canonical form (engines
+ * print fractions their own way: PostgreSQL "05.5", Snowflake "05.500"). */
+static void copy_timestamp(char dst[32], const char *src)
+{
+	if (!src || !dla_time_parse(src, dst))
+		copy_text(dst, 32, src);
+}
+
+/*
+ * Inserts the lock row for run_id unless one exists.  A primary-key
+ * violation (a concurrent insert won on PostgreSQL) is not an error.
+ * Snowflake does not enforce primary keys: the read-back settles that.
+ */
+static enum dla_code insert_lock(const struct dla_meta *m, const char *const mine[6],
+				 struct dla_db_error *err)
+{
+	const char *params[] = { mine[0], mine[1], mine[2], mine[3], mine[4], mine[5],
+				 LOCK_NAME };
+	struct dla_buf b = DLA_BUF_INIT;
+	enum dla_code code;
+
+	sql_insert_lock(&b, m);
+	code = exec_buf(m, &b, params, N_OF(params), NULL, err);
+	if (code == DLA_ERR_DB && strncmp(err->sqlstate, "23", 2) == 0)
+		return DLA_OK;
+	return code;
+}
+
+/* The lock rows, first the one that counts (the earliest). */
+static enum dla_code read_holders(const struct dla_meta *m, struct dla_db_result **out,
+				  struct dla_db_error *err)
+{
+	static const char *const params[] = { LOCK_NAME };
+	struct dla_buf b = DLA_BUF_INIT;
+
+	sql_read_holders(&b, m);
+	return query_buf(m, &b, params, N_OF(params), out, err);
+}
+
+static enum dla_code delete_lock(const struct dla_meta *m, const char *run_id,
+				 struct dla_db_error *err)
+{
+	const char *params[] = { LOCK_NAME, run_id };
+	struct dla_buf b = DLA_BUF_INIT;
+
+	sql_delete_lock(&b, m);
+	return exec_buf(m, &b, params, N_OF(params), NULL, err);
+}
+
+/*
+ * Takes the lock over from the stale holder old (one transaction): the
+ * conditional UPDATE matches only while old still holds it (and, for an
+ * expired lease, while it is still expired: a late renewal wins), then
+ * old's run is marked failed.  *won says whether the UPDATE matched.
+ */
+static enum dla_code take_over(const struct dla_meta *m, const char *const mine[6],
+			       const struct dla_lock_holder *old, bool expired,
+			       const char *now, const char *reason, bool *won,
+			       struct dla_db_error *err)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	const char *params[] = { mine[1], mine[2], mine[3], mine[4], mine[5],
+				 LOCK_NAME, old->run_id, now };
+	const char *fail_params[] = { "failed", now, reason, old->run_id, "running" };
+	long rows = 0;
+	enum dla_code code;
+
+	*won = false;
+	code = dla_db_begin(m->db, err);
+	if (code != DLA_OK)
+		return code;
+	sql_take_over(&b, m, expired);
+	code = exec_buf(m, &b, params, expired ? 8 : 7, &rows, err);
+	if (code != DLA_OK)
+		return rollback_with(m, code);
+	if (rows != 1)
+		return rollback_with(m, DLA_OK);
+	sql_fail_stale_run(&b, m);
+	code = exec_buf(m, &b, fail_params, N_OF(fail_params), NULL, err);
+	if (code != DLA_OK)
+		return rollback_with(m, code);
+	code = dla_db_commit(m->db, err);
+	*won = code == DLA_OK;
+	return code;
+}
+
+enum dla_code dla_meta_lock_acquire(const struct dla_meta *m, const char *run_id,
+				    const char *host, long pid, const char *now,
+				    long lease_s, dla_pid_alive_fn alive, void *alive_ctx,
+				    struct dla_lock_holder *holder, char took_over[64],
+				    struct dla_db_error *err)
+{
+	char now_c[32], expires[32], pid_text[24];
+	const char *mine[6] = { LOCK_NAME, run_id, host, pid_text, now_c, expires };
+	struct dla_lock_holder scratch;
+	struct dla_db_error scratch_err;
+
+	if (!holder)
+		holder = &scratch;
+	if (!err)
+		err = &scratch_err;   /* insert_lock reads the SQLSTATE */
+	memset(holder, 0, sizeof(*holder));
+	if (took_over)
+		took_over[0] = '\0';
+	if (!dla_time_parse(now, now_c) || !dla_time_add(now_c, lease_s, expires))
+		return meta_error(err, DLA_ERR_USAGE, "invalid lock time '%s'",
+				  now ? now : "(null)");
+	snprintf(pid_text, sizeof(pid_text), "%ld", pid);
+
+	/* Each round changes the lock row or finds it held: a few rounds
+	 * settle any race (released, taken over, renewed in between). */
+	for (int round = 0; round < 5; round++) {
+		struct dla_db_result *r;
+		bool ours_is_extra = false, expired, gone, won;
+		char reason[512];
+		enum dla_code code;
+
+		code = insert_lock(m, mine, err);
+		if (code == DLA_OK)
+			code = read_holders(m, &r, err);
+		if (code != DLA_OK)
+			return code;
+		if (r->n_rows == 0) {      /* released in between */
+			dla_db_result_free(r);
+			continue;
+		}
+		copy_text(holder->run_id, sizeof(holder->run_id), dla_db_cell(r, 0, 0));
+		copy_text(holder->host, sizeof(holder->host), dla_db_cell(r, 0, 1));
+		holder->pid = dla_db_cell(r, 0, 2) ? strtol(dla_db_cell(r, 0, 2), NULL, 10) : 0;
+		copy_timestamp(holder->acquired_at, dla_db_cell(r, 0, 3));
+		copy_timestamp(holder->expires_at, dla_db_cell(r, 0, 4));
+		for (size_t i = 1; i < r->n_rows; i++)
+			if (strcmp(dla_db_cell(r, i, 0) ? dla_db_cell(r, i, 0) : "", run_id) == 0)
+				ours_is_extra = true;
+		dla_db_result_free(r);
+
+		if (strcmp(holder->run_id, run_id) == 0)
+			return DLA_OK;
+		if (ours_is_extra) {       /* lost an unenforced-key race */
+			code = delete_lock(m, run_id, err);
+			if (code != DLA_OK)
+				return code;
+		}
+		expired = strcmp(holder->expires_at, now_c) < 0;
+		gone = !expired && alive && strcmp(holder->host, host) == 0 &&
+		       !alive(holder->pid, alive_ctx);
+		if (!expired && !gone)
+			return meta_error(err, DLA_ERR_LOCKED,
+					  "run lock held by run '%s' (pid %ld on '%s') until %s",
+					  holder->run_id, holder->pid, holder->host,
+					  holder->expires_at);
+		if (expired)
+			snprintf(reason, sizeof(reason),
+				 "lease expired: run did not finish");
+		else
+			snprintf(reason, sizeof(reason), "holder process %ld on '%s' is gone",
+				 holder->pid, holder->host);
+		code = take_over(m, mine, holder, expired, now_c, reason, &won, err);
+		if (code != DLA_OK)
+			return code;
+		if (won) {
+			if (took_over)
+				copy_text(took_over, 64, holder->run_id);
+			return DLA_OK;
+		}
+	}
+	return meta_error(err, DLA_ERR_LOCKED, "run lock keeps changing hands; try again");
+}
+
+enum dla_code dla_meta_lock_renew(const struct dla_meta *m, const char *run_id,
+				  const char *now, long lease_s,
+				  struct dla_db_error *err)
+{
+	char expires[32];
+	const char *params[] = { expires, LOCK_NAME, run_id };
+	struct dla_buf b = DLA_BUF_INIT;
+	long rows = 0;
+	enum dla_code code;
+
+	if (!dla_time_add(now, lease_s, expires))
+		return meta_error(err, DLA_ERR_USAGE, "invalid lock time '%s'",
+				  now ? now : "(null)");
+	sql_renew(&b, m);
+	code = exec_buf(m, &b, params, N_OF(params), &rows, err);
+	if (code == DLA_OK && rows < 1)
+		return meta_error(err, DLA_ERR_LOCKED,
+				  "run lock lost: run '%s' no longer holds it", run_id);
+	return code;
+}
+
+enum dla_code dla_meta_lock_release(const struct dla_meta *m, const char *run_id,
+				    struct dla_db_error *err)
+{
+	return delete_lock(m, run_id, err);
+}
