@@ -1,0 +1,421 @@
+/*
+ * load.c - asks the warehouse what a node's generator needs, and runs a
+ * node's statements as one transaction (checks first, cleanup last).
+ */
+#include "load.h"
+#include "alloc.h"
+#include "sqlgen.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static double monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void dla_node_relation_sql(const struct dla_warehouse *wh, const struct dla_project *p,
+			   const struct dla_node *node, struct dla_buf *out)
+{
+	switch (node->kind) {
+	case DLA_NODE_VIEW:
+		wh->dialect->view_relation(out, p->views_schema, node->spec.view->name);
+		break;
+	case DLA_NODE_SOURCE:
+		wh->dialect->relation(out, node->spec.source->schema, node->spec.source->name);
+		break;
+	case DLA_NODE_DIMENSION:
+		wh->dialect->relation(out, node->spec.dimension->schema,
+				      node->spec.dimension->name);
+		break;
+	case DLA_NODE_FACT:
+		wh->dialect->relation(out, node->spec.fact->schema, node->spec.fact->name);
+		break;
+	case DLA_NODE_EXPOSURE:
+		break;
+	}
+}
+
+/* ---- asking the database -------------------------------------------- */
+
+struct column_list {
+	struct dla_column *items;
+	size_t n;
+	char **names;     /* owned copies of the names */
+};
+
+static void column_list_release(struct column_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		dla_free(l->names[i]);
+	dla_free(l->names);
+	dla_free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+static enum dla_code describe_source(struct dla_warehouse *wh, const char *relation_sql,
+				     struct column_list *out, struct dla_buf *errmsg,
+				     struct dla_db_error *dberr)
+{
+	struct dla_buf q = DLA_BUF_INIT;
+	struct dla_db_column *cols = NULL;
+	size_t n = 0;
+	enum dla_code rc;
+
+	dla_buf_addf(&q, "SELECT * FROM %s WHERE 1 = 0", relation_sql);
+	if (dla_buf_failed(&q))
+		return DLA_ERR_NOMEM;
+	rc = dla_db_describe(wh->db, q.buf, &cols, &n, dberr);
+	dla_buf_release(&q);
+	if (rc != DLA_OK) {
+		dla_buf_addf(errmsg, "cannot describe source %s: %s", relation_sql,
+			     dberr ? dberr->message : dla_strerror(rc));
+		return rc;
+	}
+	out->items = dla_calloc(n, sizeof(*out->items));
+	out->names = dla_calloc(n, sizeof(*out->names));
+	if (!out->items || !out->names) {
+		dla_db_columns_free(cols, n);
+		return DLA_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		out->names[i] = dla_strdup(cols[i].name);
+		if (!out->names[i]) {
+			out->n = i;
+			dla_db_columns_free(cols, n);
+			return DLA_ERR_NOMEM;
+		}
+		out->items[i].name = out->names[i];
+		wh->dialect->from_odbc(&cols[i], &out->items[i].type);
+	}
+	out->n = n;
+	dla_db_columns_free(cols, n);
+	return DLA_OK;
+}
+
+static enum dla_code target_columns(struct dla_warehouse *wh, const char *schema,
+				    const char *table, struct column_list *out,
+				    struct dla_buf *errmsg, struct dla_db_error *dberr)
+{
+	struct dla_buf q = DLA_BUF_INIT;
+	struct dla_db_result *res = NULL;
+	enum dla_code rc;
+
+	wh->dialect->columns_query(&q, schema, table);
+	if (dla_buf_failed(&q))
+		return DLA_ERR_NOMEM;
+	rc = dla_db_query(wh->db, q.buf, NULL, 0, &res, dberr);
+	dla_buf_release(&q);
+	if (rc != DLA_OK) {
+		dla_buf_addf(errmsg, "cannot read the columns of %s.%s: %s", schema, table,
+			     dberr ? dberr->message : dla_strerror(rc));
+		return rc;
+	}
+	out->items = dla_calloc(res->n_rows, sizeof(*out->items));
+	out->names = dla_calloc(res->n_rows, sizeof(*out->names));
+	if (!out->items || !out->names) {
+		dla_db_result_free(res);
+		return DLA_ERR_NOMEM;
+	}
+	for (size_t i = 0; i < res->n_rows; i++) {
+		const char *name = dla_db_cell(res, i, 0);
+		const char *type = dla_db_cell(res, i, 1);
+		out->names[i] = dla_strdup(name ? name : "");
+		if (!out->names[i]) {
+			dla_db_result_free(res);
+			return DLA_ERR_NOMEM;
+		}
+		out->n = i + 1;
+		out->items[i].name = out->names[i];
+		if (!type || !wh->dialect->parse_type(type, &out->items[i].type))
+			out->items[i].type = (struct dla_coltype){ DLA_TYPE_TEXT, 0, 0 };
+	}
+	dla_db_result_free(res);
+	return DLA_OK;
+}
+
+/* True when some fact looks dim up with on_missing: infer. */
+static bool dimension_inferred(const struct dla_project *p, const char *dim)
+{
+	for (size_t i = 0; i < p->n_facts; i++)
+		for (size_t j = 0; j < p->facts[i].n_lookups; j++)
+			if (p->facts[i].lookups[j].on_missing == DLA_MISSING_INFER &&
+			    strcasecmp(p->facts[i].lookups[j].dimension, dim) == 0)
+				return true;
+	return false;
+}
+
+static void add_query_tag(struct dla_warehouse *wh, const struct dla_node_work *w,
+			  struct dla_stmts *out)
+{
+	struct dla_buf tag = DLA_BUF_INIT, b = DLA_BUF_INIT;
+
+	dla_buf_addf(&tag, "dla:%s:%s", w->run_id, w->dag->nodes[w->node].name);
+	wh->dialect->set_query_tag(&b, tag.buf);
+	dla_stmts_add(out, DLA_STMT_SESSION, DLA_COUNT_NONE, "query tag", &b, NULL);
+	dla_buf_release(&tag);
+}
+
+static enum dla_code prepare_dimension(struct dla_warehouse *wh,
+				       const struct dla_node_work *w,
+				       const struct dla_dimension *dim,
+				       struct dla_stmts *out, struct dla_buf *errmsg,
+				       struct dla_db_error *dberr)
+{
+	const struct dla_dag *dag = w->dag;
+	struct column_list src = { 0 }, tgt = { 0 };
+	struct dla_buf source_sql = DLA_BUF_INIT;
+	struct dla_load_input in;
+	size_t src_node = dla_dag_find(dag, dim->source);
+	enum dla_code rc;
+
+	if (src_node == (size_t)-1) {
+		dla_buf_addf(errmsg, "unknown source '%s'", dim->source);
+		return DLA_ERR_INVALID;
+	}
+	dla_node_relation_sql(wh, w->project, &dag->nodes[src_node], &source_sql);
+	rc = describe_source(wh, source_sql.buf, &src, errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = target_columns(wh, dim->schema, dim->name, &tgt, errmsg, dberr);
+	if (rc == DLA_OK) {
+		memset(&in, 0, sizeof(in));
+		in.project = w->project;
+		in.dialect = wh->dialect;
+		in.node = dim->name;
+		in.run_id = w->run_id;
+		in.as_of = w->as_of;
+		in.source_sql = source_sql.buf;
+		in.source_cols = src.items;
+		in.n_source_cols = src.n;
+		in.target_exists = tgt.n > 0;
+		in.target_cols = tgt.items;
+		in.n_target_cols = tgt.n;
+		in.with_inferred = dimension_inferred(w->project, dim->name);
+		add_query_tag(wh, w, out);
+		rc = dla_sqlgen_dimension(&in, dim, out, errmsg);
+	}
+	column_list_release(&src);
+	column_list_release(&tgt);
+	dla_buf_release(&source_sql);
+	return rc;
+}
+
+static void prepare_view(struct dla_warehouse *wh, const struct dla_node_work *w,
+			 const struct dla_view *view, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	add_query_tag(wh, w, out);
+	wh->dialect->create_view(&b, w->project->views_schema, view->name, view->sql);
+	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "create view", &b, NULL);
+}
+
+enum dla_code dla_node_prepare(struct dla_warehouse *wh, const struct dla_node_work *w,
+			       struct dla_stmts *out, struct dla_buf *errmsg,
+			       struct dla_db_error *dberr)
+{
+	const struct dla_node *node = &w->dag->nodes[w->node];
+
+	switch (node->kind) {
+	case DLA_NODE_VIEW:
+		prepare_view(wh, w, node->spec.view, out);
+		break;
+	case DLA_NODE_DIMENSION:
+		return prepare_dimension(wh, w, node->spec.dimension, out, errmsg, dberr);
+	case DLA_NODE_FACT:
+		dla_buf_addf(errmsg, "fact loads are not available in this version of dla");
+		return DLA_ERR_USAGE;
+	case DLA_NODE_SOURCE:
+	case DLA_NODE_EXPOSURE:
+		break;
+	}
+	return dla_stmts_failed(out) ? DLA_ERR_NOMEM : DLA_OK;
+}
+
+/* ---- executing ---------------------------------------------------------- */
+
+/* "message: (customer_id=3, dla_rows=2), (customer_id=7, dla_rows=2)" */
+static void describe_check_rows(struct dla_buf *errmsg, const char *message,
+				const struct dla_db_result *res)
+{
+	dla_buf_adds(errmsg, message);
+	dla_buf_adds(errmsg, ":");
+	for (size_t r = 0; r < res->n_rows && r < 5; r++) {
+		dla_buf_adds(errmsg, r ? ", (" : " (");
+		for (size_t c = 0; c < res->n_cols; c++) {
+			const char *v = dla_db_cell(res, r, c);
+			dla_buf_addf(errmsg, "%s%s=%s", c ? ", " : "", res->col_names[c],
+				     v ? v : "NULL");
+		}
+		dla_buf_addch(errmsg, ')');
+	}
+}
+
+static void run_cleanup(struct dla_warehouse *wh, const struct dla_stmts *stmts)
+{
+	for (size_t i = 0; i < stmts->n; i++)
+		if (stmts->items[i].kind == DLA_STMT_CLEANUP)
+			(void)dla_db_exec(wh->db, stmts->items[i].sql, NULL, 0, NULL, NULL);
+}
+
+static long *counter_of(struct dla_node_counts *c, enum dla_counter which)
+{
+	switch (which) {
+	case DLA_COUNT_INSERTED: return &c->inserted;
+	case DLA_COUNT_UPDATED: return &c->updated;
+	case DLA_COUNT_EXPIRED: return &c->expired;
+	case DLA_COUNT_DELETED: return &c->deleted;
+	case DLA_COUNT_NONE: break;
+	}
+	return NULL;
+}
+
+enum dla_code dla_node_execute(struct dla_warehouse *wh, const struct dla_stmts *stmts,
+			       struct dla_node_counts *counts, double *db_seconds,
+			       struct dla_buf *errmsg, struct dla_db_error *dberr)
+{
+	struct dla_node_counts local = { 0 };
+	double started = monotonic_seconds();
+	enum dla_code rc = DLA_OK;
+	size_t i;
+
+	rc = dla_db_begin(wh->db, dberr);
+	if (rc != DLA_OK) {
+		dla_buf_addf(errmsg, "cannot start a transaction: %s",
+			     dberr ? dberr->message : dla_strerror(rc));
+		goto out;
+	}
+	for (i = 0; i < stmts->n && rc == DLA_OK; i++) {
+		const struct dla_stmt *st = &stmts->items[i];
+		long rows = -1;
+
+		if (st->kind == DLA_STMT_CLEANUP)
+			continue;
+		if (st->kind == DLA_STMT_CHECK) {
+			struct dla_db_result *res = NULL;
+			rc = dla_db_query(wh->db, st->sql, NULL, 0, &res, dberr);
+			if (rc == DLA_OK && res->n_rows > 0) {
+				describe_check_rows(errmsg, st->message ? st->message
+								   : st->label, res);
+				rc = DLA_ERR_DATA;
+			} else if (rc != DLA_OK) {
+				dla_buf_addf(errmsg, "%s failed: %s", st->label,
+					     dberr ? dberr->message : dla_strerror(rc));
+			}
+			dla_db_result_free(res);
+			continue;
+		}
+		rc = dla_db_exec(wh->db, st->sql, NULL, 0, &rows, dberr);
+		if (rc != DLA_OK) {
+			dla_buf_addf(errmsg, "%s failed: %s", st->label,
+				     dberr ? dberr->message : dla_strerror(rc));
+			break;
+		}
+		if (st->kind == DLA_STMT_DML && rows > 0) {
+			long *counter = counter_of(&local, st->counts);
+			if (counter)
+				*counter += rows;
+		}
+	}
+	if (rc == DLA_OK) {
+		rc = dla_db_commit(wh->db, dberr);
+		if (rc != DLA_OK)
+			dla_buf_addf(errmsg, "commit failed: %s",
+				     dberr ? dberr->message : dla_strerror(rc));
+	}
+	if (rc != DLA_OK)
+		(void)dla_db_rollback(wh->db, NULL);
+	if (rc != DLA_ERR_CONN_DEAD)
+		run_cleanup(wh, stmts);
+	if (rc == DLA_OK) {
+		counts->inserted += local.inserted;
+		counts->updated += local.updated;
+		counts->expired += local.expired;
+		counts->deleted += local.deleted;
+		counts->inferred += local.inferred;
+	}
+out:
+	if (db_seconds)
+		*db_seconds = monotonic_seconds() - started;
+	return rc;
+}
+
+enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_project *p,
+			       const struct dla_dag *dag)
+{
+	if (!wh->dialect->views_per_connection)
+		return DLA_OK;
+	for (size_t i = 0; i < dag->n; i++) {
+		const struct dla_node *node = &dag->nodes[dag->order[i]];
+		struct dla_buf b = DLA_BUF_INIT;
+
+		if (node->kind != DLA_NODE_VIEW)
+			continue;
+		wh->dialect->drop_view(&b, p->views_schema, node->spec.view->name);
+		if (dla_buf_failed(&b))
+			return DLA_ERR_NOMEM;
+		(void)dla_db_exec(wh->db, b.buf, NULL, 0, NULL, NULL);
+		dla_buf_reset(&b);
+		wh->dialect->create_view(&b, p->views_schema, node->spec.view->name,
+					 node->spec.view->sql);
+		if (dla_buf_failed(&b))
+			return DLA_ERR_NOMEM;
+		(void)dla_db_exec(wh->db, b.buf, NULL, 0, NULL, NULL);
+		dla_buf_release(&b);
+	}
+	return DLA_OK;
+}
+
+static enum dla_code rerun_view_dropping_first(struct dla_warehouse *wh,
+					       const struct dla_node_work *w,
+					       struct dla_node_counts *counts,
+					       double *db_seconds, struct dla_buf *errmsg,
+					       struct dla_db_error *dberr)
+{
+	const struct dla_view *view = w->dag->nodes[w->node].spec.view;
+	struct dla_stmts stmts = DLA_STMTS_INIT;
+	struct dla_buf b = DLA_BUF_INIT, second = DLA_BUF_INIT;
+	double more = 0;
+	enum dla_code rc;
+
+	wh->dialect->drop_view(&b, w->project->views_schema, view->name);
+	dla_stmts_add(&stmts, DLA_STMT_DDL, DLA_COUNT_NONE, "drop view", &b, NULL);
+	wh->dialect->create_view(&b, w->project->views_schema, view->name, view->sql);
+	dla_stmts_add(&stmts, DLA_STMT_DDL, DLA_COUNT_NONE, "create view", &b, NULL);
+	if (dla_stmts_failed(&stmts)) {
+		dla_stmts_release(&stmts);
+		return DLA_ERR_NOMEM;
+	}
+	rc = dla_node_execute(wh, &stmts, counts, &more, &second, dberr);
+	*db_seconds += more;
+	if (rc == DLA_OK)
+		dla_buf_reset(errmsg);
+	else
+		dla_buf_addf(errmsg, "; drop and create also failed: %s", second.buf);
+	dla_buf_release(&second);
+	dla_stmts_release(&stmts);
+	return rc;
+}
+
+enum dla_code dla_node_run(struct dla_warehouse *wh, const struct dla_node_work *w,
+			   struct dla_node_counts *counts, double *db_seconds,
+			   struct dla_buf *errmsg, struct dla_db_error *dberr)
+{
+	struct dla_stmts stmts = DLA_STMTS_INIT;
+	double seconds = 0;
+	enum dla_code rc;
+
+	rc = dla_node_prepare(wh, w, &stmts, errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = dla_node_execute(wh, &stmts, counts, &seconds, errmsg, dberr);
+	if (rc == DLA_ERR_DB && w->dag->nodes[w->node].kind == DLA_NODE_VIEW)
+		rc = rerun_view_dropping_first(wh, w, counts, &seconds, errmsg, dberr);
+	dla_stmts_release(&stmts);
+	if (db_seconds)
+		*db_seconds = seconds;
+	return rc;
+}

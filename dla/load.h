@@ -1,0 +1,86 @@
+/*
+ * load.h - preparing and executing one node's work on a warehouse.
+ *
+ * dla_node_prepare() asks the database what the generators need (the
+ * source's columns via SQLDescribeCol, the target's existing columns via
+ * the dialect's catalog query), then generates the node's statements
+ * (sqlgen.h).  dla_node_execute() runs a statement list as ONE transaction:
+ * CHECK statements that return rows fail the node before anything is
+ * written; any error rolls everything back; CLEANUP statements run after
+ * the commit or rollback.  Neither prints anything.
+ *
+ * Nodes by kind:
+ *   view       create or replace the view (retried as drop + create when
+ *              the engine refuses to replace it, e.g. PostgreSQL when its
+ *              columns changed)
+ *   dimension  sqlgen_dim (docs/SCD.md)
+ *   fact       not available yet: DLA_ERR_USAGE with a message
+ *   source, exposure   nothing to execute (empty statement list)
+ */
+#ifndef DLA_LOAD_H
+#define DLA_LOAD_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "code.h"
+#include "dag.h"
+#include "db.h"
+#include "project.h"
+#include "stmts.h"
+#include "warehouse.h"
+
+struct dla_node_counts {
+	long inserted, updated, expired, deleted, inferred;
+};
+
+struct dla_node_work {
+	const struct dla_project *project;
+	const struct dla_dag *dag;
+	size_t node;                 /* index in dag->nodes */
+	const char *run_id;
+	const char *as_of;           /* normalised timestamp */
+};
+
+/*
+ * Fills out with the statements of w->node.  On failure errmsg holds a
+ * one-line reason (a missing column, a changed type, a database error while
+ * describing).  Database errors set *dberr too (may be NULL).
+ */
+enum dla_code dla_node_prepare(struct dla_warehouse *wh, const struct dla_node_work *w,
+			       struct dla_stmts *out, struct dla_buf *errmsg,
+			       struct dla_db_error *dberr);
+
+/*
+ * Executes stmts as one transaction.  Adds DML row counts to *counts.
+ * Returns DLA_OK; DLA_ERR_DATA when a CHECK returned rows (errmsg: the
+ * check's message and up to 5 offending rows); DLA_ERR_DB /
+ * DLA_ERR_CONN_DEAD when a statement failed (errmsg: which statement and
+ * the driver's text; *dberr filled).  *db_seconds receives the time spent
+ * in the database.
+ */
+enum dla_code dla_node_execute(struct dla_warehouse *wh, const struct dla_stmts *stmts,
+			       struct dla_node_counts *counts, double *db_seconds,
+			       struct dla_buf *errmsg, struct dla_db_error *dberr);
+
+/*
+ * prepare + execute, the way a run does it.  A view whose CREATE OR REPLACE
+ * fails is retried once as drop + create (PostgreSQL refuses to replace a
+ * view whose columns changed).
+ */
+enum dla_code dla_node_run(struct dla_warehouse *wh, const struct dla_node_work *w,
+			   struct dla_node_counts *counts, double *db_seconds,
+			   struct dla_buf *errmsg, struct dla_db_error *dberr);
+
+/* Creates every view of the project on this connection, in DAG order, when
+ * the dialect keeps views per connection (SQLite TEMP views); otherwise does
+ * nothing.  Views whose creation fails are skipped silently here (their
+ * node reports the error when it runs). */
+enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_project *p,
+			       const struct dla_dag *dag);
+
+/* The SQL text naming the relation of node (view / table / source). */
+void dla_node_relation_sql(const struct dla_warehouse *wh, const struct dla_project *p,
+			   const struct dla_node *node, struct dla_buf *out);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * progress.h - what a run tells its operator while it works: one line per
+ * node start and end, and a summary, as text (default) or as one JSON
+ * object per line (--log-format json, for Airflow / log shippers).
+ *
+ * Text lines go to stdout; error details to stderr.  NO_COLOR is
+ * respected (colour is used only when stdout is a terminal).
+ *   19:04:05  3 of 9 START dim_customer (dimension scd2)
+ *   19:04:05  3 of 9 OK    dim_customer (dimension scd2) +2 ~1 -1 in 0.04s
+ *   19:04:05  4 of 9 FAIL  fact_sales (fact merge) in 0.01s
+ *   19:04:05  5 of 9 SKIP  rpt_sales (view): upstream 'fact_sales' failed
+ * JSON: {"ts":..., "run_id":..., "event":"node_end", "node":..., ...}.
+ */
+#ifndef DLA_PROGRESS_H
+#define DLA_PROGRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct dla_progress {
+	bool json;
+	bool color;
+	const char *run_id;
+	size_t total;          /* nodes to run */
+};
+
+struct dla_progress_node {
+	size_t index;          /* 1-based position in the run */
+	const char *node;
+	const char *kind;      /* "view", "dimension", "fact" */
+	const char *detail;    /* "scd2", "merge", ... or NULL */
+	const char *status;    /* "success", "failed", "skipped" (end only) */
+	long inserted, updated, expired, deleted, inferred;
+	double seconds, db_seconds, queued_seconds;
+	const char *error;     /* first line of the error, or NULL */
+	const char *sqlstate;  /* or NULL / "" */
+};
+
+void dla_progress_init(struct dla_progress *pr, bool json, const char *run_id,
+		       size_t total);
+void dla_progress_run_start(const struct dla_progress *pr, const char *project,
+			    const char *target, const char *as_of);
+void dla_progress_node_start(const struct dla_progress *pr,
+			     const struct dla_progress_node *n);
+void dla_progress_node_end(const struct dla_progress *pr,
+			   const struct dla_progress_node *n);
+/* The summary: counts per status and the failed/skipped nodes with the
+ * first line of their error. */
+void dla_progress_run_end(const struct dla_progress *pr, const char *status,
+			  size_t succeeded, size_t failed, size_t skipped,
+			  double seconds, const struct dla_progress_node *problems,
+			  size_t n_problems);
+/* A run-level error (cannot connect, locked): stderr, or a JSON line. */
+void dla_progress_error(const struct dla_progress *pr, const char *prog,
+			const char *message);
+
+#endif

@@ -1,0 +1,106 @@
+-- ddl: create target table
+CREATE TABLE presentation.dim_customer (
+    customer_sk BIGINT NOT NULL,
+    customer_id BIGINT,
+    full_name TEXT,
+    email TEXT,
+    city TEXT,
+    country TEXT,
+    previous_country TEXT,
+    segment TEXT,
+    current_segment TEXT,
+    signup_channel TEXT,
+    valid_from TIMESTAMP,
+    valid_to TIMESTAMP,
+    is_current BOOLEAN,
+    dla_run_id TEXT,
+    dla_updated_at TIMESTAMP,
+    PRIMARY KEY (customer_sk)
+);
+
+-- ddl: drop stale stage
+DROP TABLE IF EXISTS pg_temp.dla_stage;
+
+-- ddl: drop stale change set
+DROP TABLE IF EXISTS pg_temp.dla_chg;
+
+-- ddl: stage source
+CREATE TEMPORARY TABLE dla_stage AS
+SELECT s.customer_id, s.full_name, s.email, s.city, s.country, s.segment, s.signup_channel, TIMESTAMP '2026-01-02 03:04:05' AS dla_t
+FROM dla_views.v_customer s;
+
+-- check: duplicate keys
+SELECT customer_id, COUNT(*) AS dla_rows
+FROM dla_stage
+GROUP BY customer_id
+HAVING COUNT(*) > 1
+ORDER BY customer_id
+LIMIT 5;
+
+-- check: NULL keys
+SELECT customer_id
+FROM dla_stage
+WHERE customer_id IS NULL
+LIMIT 5;
+
+-- ddl: compute change set
+CREATE TEMPORARY TABLE dla_chg AS
+SELECT s.customer_id, s.full_name, s.email, s.city, s.country, s.segment, s.signup_channel, s.dla_t,
+       c.customer_sk AS dla_cur_sk, c.valid_from AS dla_cur_from, c.country AS dla_old_country, c.previous_country AS dla_old_previous_country, c.signup_channel AS dla_old_signup_channel,
+       CASE WHEN c.customer_sk IS NULL THEN 'N'
+            WHEN s.dla_t <= c.valid_from THEN 'L'
+            WHEN ((s.full_name IS DISTINCT FROM c.full_name) OR (s.city IS DISTINCT FROM c.city) OR (s.segment IS DISTINCT FROM c.segment)) THEN 'V'
+            ELSE 'U' END AS dla_action
+FROM dla_stage s
+LEFT JOIN presentation.dim_customer c ON c.customer_id = s.customer_id AND c.is_current = TRUE
+WHERE c.customer_sk IS NULL OR ((s.full_name IS DISTINCT FROM c.full_name) OR (s.email IS DISTINCT FROM c.email) OR (s.city IS DISTINCT FROM c.city) OR (s.country IS DISTINCT FROM c.country) OR (s.segment IS DISTINCT FROM c.segment));
+
+-- check: back-dated rows
+SELECT x.customer_id, x.dla_t
+FROM dla_chg x
+LEFT JOIN presentation.dim_customer v ON v.customer_id = x.customer_id AND v.valid_from <= x.dla_t AND x.dla_t < v.valid_to
+WHERE x.dla_action = 'L' AND (v.customer_sk IS NULL OR ((x.full_name IS DISTINCT FROM v.full_name) OR (x.email IS DISTINCT FROM v.email) OR (x.city IS DISTINCT FROM v.city) OR (x.country IS DISTINCT FROM v.country) OR (x.segment IS DISTINCT FROM v.segment)))
+ORDER BY x.customer_id
+LIMIT 5;
+
+-- dml: unknown member
+INSERT INTO presentation.dim_customer (customer_sk, customer_id, full_name, email, city, country, previous_country, segment, current_segment, signup_channel, valid_from, valid_to, is_current, dla_run_id, dla_updated_at)
+SELECT -1, NULL, 'Unknown', 'Unknown', 'Unknown', 'Unknown', NULL, 'Unknown', 'Unknown', 'Unknown', TIMESTAMP '1900-01-01 00:00:00', TIMESTAMP '9999-12-31 00:00:00', TRUE, '20260102T030405000000Z-1', (now() AT TIME ZONE 'UTC')
+WHERE NOT EXISTS (SELECT 1 FROM presentation.dim_customer WHERE customer_sk = -1);
+
+-- dml: expire changed versions
+UPDATE presentation.dim_customer AS t
+SET valid_to = x.dla_t, is_current = FALSE, dla_run_id = '20260102T030405000000Z-1', dla_updated_at = (now() AT TIME ZONE 'UTC')
+FROM dla_chg AS x
+WHERE t.customer_sk = x.dla_cur_sk AND x.dla_action = 'V';
+
+-- dml: overwrite type 1 columns on every version
+UPDATE presentation.dim_customer AS t
+SET email = x.email, current_segment = x.segment, dla_run_id = '20260102T030405000000Z-1', dla_updated_at = (now() AT TIME ZONE 'UTC')
+FROM dla_chg AS x
+WHERE t.customer_id = x.customer_id AND x.dla_action IN ('U', 'V')
+  AND ((t.email IS DISTINCT FROM x.email) OR (t.current_segment IS DISTINCT FROM x.segment));
+
+-- dml: move type 3 values to their previous column
+UPDATE presentation.dim_customer AS t
+SET previous_country = CASE WHEN (t.country IS DISTINCT FROM x.country) THEN t.country ELSE t.previous_country END, country = x.country, dla_run_id = '20260102T030405000000Z-1', dla_updated_at = (now() AT TIME ZONE 'UTC')
+FROM dla_chg AS x
+WHERE t.customer_sk = x.dla_cur_sk AND x.dla_action = 'U'
+  AND ((t.country IS DISTINCT FROM x.country));
+
+-- dml: insert new versions
+INSERT INTO presentation.dim_customer (customer_sk, customer_id, full_name, email, city, country, previous_country, segment, current_segment, signup_channel, valid_from, valid_to, is_current, dla_run_id, dla_updated_at)
+SELECT (SELECT COALESCE(MAX(customer_sk), 0) FROM presentation.dim_customer WHERE customer_sk > 0) + ROW_NUMBER() OVER (ORDER BY x.customer_id),
+       x.customer_id, x.full_name, x.email, x.city, x.country,
+       CASE WHEN x.dla_action <> 'V' THEN NULL WHEN (x.country IS DISTINCT FROM x.dla_old_country) THEN x.dla_old_country ELSE x.dla_old_previous_country END, x.segment, x.segment,
+       CASE WHEN x.dla_action = 'V' THEN x.dla_old_signup_channel ELSE x.signup_channel END,
+       x.dla_t, TIMESTAMP '9999-12-31 00:00:00', TRUE, '20260102T030405000000Z-1', (now() AT TIME ZONE 'UTC')
+FROM dla_chg AS x
+WHERE x.dla_action IN ('N', 'V');
+
+-- cleanup: drop change set
+DROP TABLE IF EXISTS pg_temp.dla_chg;
+
+-- cleanup: drop stage
+DROP TABLE IF EXISTS pg_temp.dla_stage;
+
