@@ -232,6 +232,12 @@ struct dla_project {
 	struct dla_exposure *exposures;
 	size_t n_exposures;
 	size_t n_model_files;        /* models/<dir>/<name>.yml files read */
+
+	/* dla.yml settings beyond SPEC section 2 (appended) */
+	const char *default_schema;  /* schema of specs that omit `schema:`, or
+					NULL (then `schema:` is required) */
+	long lock_lease_s;           /* `lock_lease` in seconds (default 600) */
+	int threads;                 /* `threads`: default worker count (4) */
 };
 
 /*
@@ -255,9 +261,13 @@ const struct dla_target *dla_project_target(const struct dla_project *p,
 
 /*
  * Expands ${VAR} and ${VAR:-default} in text (SPEC 2).  "$$" is a literal
- * "$".  Returns the arena-allocated result, or NULL with *missing set to the
- * first undefined variable's name (arena-allocated) and *err_offset to its
- * byte offset; on allocation failure returns NULL with *missing NULL.
+ * "$"; a "$" not followed by "{" or "$" is kept.  ${VAR:-default} uses the
+ * default when VAR is unset or empty; the default may itself hold
+ * references.  Returns the arena-allocated result, or NULL with *missing
+ * set to the first undefined variable's name (arena-allocated) and
+ * *err_offset to the byte offset of its "${"; a malformed reference ("${"
+ * without "}", a bad name) fails the same way with *missing set to "".  On
+ * allocation failure returns NULL with *missing NULL.
  */
 char *dla_expand_env(struct dla_arena *a, const char *text,
 		     dla_env_lookup_fn env_lookup, void *env_ctx,
