@@ -89,12 +89,18 @@ golden-asan: $(BUILD)/dla
 cli: $(BUILD)/dla
 	@sh tests/cli/run.sh $(BUILD)/dla
 
+# Every generated Snowflake statement (dumped by the unit tests into
+# build/sqlglot/) must parse with sqlglot in the snowflake dialect.
+sqlglot: unit
+	@sh tests/golden/sqlglot_run.sh
+
 integration: $(BUILD)/dla
 	@sh tests/integration/run.sh $(BUILD)/dla
 
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory sqlglot
 	@$(MAKE) --no-print-directory golden
 	@$(MAKE) --no-print-directory cli
 	@$(MAKE) --no-print-directory asan

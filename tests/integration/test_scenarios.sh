@@ -1,0 +1,14 @@
+#!/bin/sh
+# test_scenarios.sh DLA_BIN - the data-driven SCD and fact scenarios
+# (tests/scenarios/) on SQLite and on PostgreSQL, with the same runner.
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+rc=0
+/usr/bin/python3 "$here/scenarios/run.py" --dla "$1" --target local || rc=1
+if [ -n "${PGPORT:-}" ]; then
+	/usr/bin/python3 "$here/scenarios/run.py" --dla "$1" --target pg || rc=1
+else
+	echo "scenarios: PostgreSQL not started by the runner" >&2
+	rc=1
+fi
+exit $rc
