@@ -234,3 +234,9 @@ bool dla_dialect_parse_with(const char *spelling, const struct dla_type_name *na
 	}
 	return false;
 }
+
+void dla_dialect_no_view_search_path(struct dla_buf *b, const char *views_schema)
+{
+	(void)b;
+	(void)views_schema;
+}

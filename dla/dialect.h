@@ -152,6 +152,12 @@ struct dla_dialect {
 	 * PostgreSQL SET TIME ZONE 'UTC'; Snowflake ALTER SESSION SET
 	 * TIMEZONE = 'UTC'. */
 	void (*session_setup)(struct dla_stmts *out);
+	/* Statement making unqualified names in view SQL resolve in
+	 * views_schema first, so a view can read another view by bare name
+	 * (PostgreSQL binds names when the view is created: SET search_path);
+	 * nothing where views resolve in their own schema (Snowflake) or live
+	 * per connection (SQLite). */
+	void (*view_search_path)(struct dla_buf *b, const char *views_schema);
 	/* Statement setting the query tag for the statements that follow
 	 * ("dla:<run_id>:<node>"), or nothing where the engine has none
 	 * (appends nothing: the caller skips an empty statement). */
@@ -237,6 +243,9 @@ struct dla_type_name {
  * args[0] as length, DECIMAL args as precision and scale. */
 bool dla_dialect_parse_with(const char *spelling, const struct dla_type_name *names,
 			    size_t n, struct dla_coltype *out);
+
+/* view_search_path for engines that need none (appends nothing). */
+void dla_dialect_no_view_search_path(struct dla_buf *b, const char *views_schema);
 
 extern const struct dla_dialect dla_dialect_sqlite;
 extern const struct dla_dialect dla_dialect_postgres;

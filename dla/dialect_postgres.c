@@ -174,6 +174,11 @@ static void pg_session_setup(struct dla_stmts *out)
 			  "SET client_min_messages = warning", NULL);
 }
 
+static void pg_view_search_path(struct dla_buf *b, const char *views_schema)
+{
+	dla_buf_addf(b, "SET search_path TO %s, public", views_schema);
+}
+
 static void pg_try_advisory_lock(struct dla_buf *b, long long key)
 {
 	dla_buf_addf(b, "SELECT pg_try_advisory_lock(%lld)", key);
@@ -204,6 +209,7 @@ const struct dla_dialect dla_dialect_postgres = {
 	.parse_type = pg_parse_type,
 	.add_column = pg_add_column,
 	.session_setup = pg_session_setup,
+	.view_search_path = pg_view_search_path,
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
 	.try_advisory_lock = pg_try_advisory_lock,

@@ -224,6 +224,7 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.parse_type = sf_parse_type,
 	.add_column = sf_add_column,
 	.session_setup = sf_session_setup,
+	.view_search_path = dla_dialect_no_view_search_path,
 	.set_query_tag = sf_set_query_tag,
 	.ddl_commits = true,
 	.try_advisory_lock = dla_dialect_no_advisory_lock,

@@ -223,6 +223,7 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.parse_type = sqlite_parse_type,
 	.add_column = sqlite_add_column,
 	.session_setup = sqlite_session_setup,
+	.view_search_path = dla_dialect_no_view_search_path,
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
 	.try_advisory_lock = dla_dialect_no_advisory_lock,

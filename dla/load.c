@@ -347,6 +347,17 @@ out:
 enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_project *p,
 			       const struct dla_dag *dag)
 {
+	struct dla_buf path = DLA_BUF_INIT;
+
+	wh->dialect->view_search_path(&path, p->views_schema);
+	if (dla_buf_failed(&path))
+		return DLA_ERR_NOMEM;
+	if (path.len) {
+		enum dla_code rc = dla_db_exec(wh->db, path.buf, NULL, 0, NULL, NULL);
+		dla_buf_release(&path);
+		if (rc != DLA_OK)
+			return rc;
+	}
 	if (!wh->dialect->views_per_connection)
 		return DLA_OK;
 	for (size_t i = 0; i < dag->n; i++) {

@@ -196,6 +196,12 @@ static bool run_session_setup(const struct dla_dialect *d, char **a, struct dla_
 	return true;
 }
 
+static bool run_view_search_path(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{
+	d->view_search_path(o, a[0]);
+	return true;
+}
+
 static bool run_flags(const struct dla_dialect *d, char **a, struct dla_buf *o)
 {
 	dla_buf_addf(o, "true=%s false=%s views_per_connection=%s ddl_commits=%s",
@@ -264,6 +270,7 @@ static const struct method methods[] = {
 	{ "columns_query", 2, SHAPE_STMT, run_columns_query },
 	{ "add_column", 4, SHAPE_STMT, run_add_column },
 	{ "session_setup", 0, SHAPE_STMT, run_session_setup },
+	{ "view_search_path", 1, SHAPE_STMT, run_view_search_path },
 	{ "set_query_tag", 1, SHAPE_STMT, run_set_query_tag },
 	{ "try_advisory_lock", 1, SHAPE_STMT, run_try_advisory_lock },
 };
@@ -496,6 +503,7 @@ static void every_method_is_set(void **state)
 		assert_non_null(d->parse_type);
 		assert_non_null(d->add_column);
 		assert_non_null(d->session_setup);
+		assert_non_null(d->view_search_path);
 		assert_non_null(d->set_query_tag);
 		assert_non_null(d->try_advisory_lock);
 	}
