@@ -86,6 +86,12 @@ struct dla_dialect {
 	void (*cast_timestamp)(struct dla_buf *b, const char *expr);
 	/* Appends the current UTC time as a timestamp expression. */
 	void (*now_utc)(struct dla_buf *b);
+	/* Appends the timestamp expr minus seconds seconds (an incremental
+	 * fact's lookback).  SQLite: canonical text with milliseconds
+	 * ("YYYY-MM-DD HH:MM:SS.SSS"), which compares correctly as text with
+	 * the canonical forms, a date included; NULL stays NULL everywhere. */
+	void (*timestamp_minus_seconds)(struct dla_buf *b, const char *expr,
+					long seconds);
 
 	/* ---- types ---- */
 	/* Appends the DDL type for t. */

@@ -32,6 +32,11 @@ static void pg_now_utc(struct dla_buf *b)
 	dla_buf_adds(b, "(now() AT TIME ZONE 'UTC')");
 }
 
+static void pg_timestamp_minus_seconds(struct dla_buf *b, const char *expr, long seconds)
+{
+	dla_buf_addf(b, "(%s - INTERVAL '%ld seconds')", expr, seconds);
+}
+
 static void pg_type_name(struct dla_buf *b, const struct dla_coltype *t)
 {
 	switch (t->type) {
@@ -196,6 +201,7 @@ const struct dla_dialect dla_dialect_postgres = {
 	.null_safe_distinct = pg_null_safe_distinct,
 	.cast_timestamp = pg_cast_timestamp,
 	.now_utc = pg_now_utc,
+	.timestamp_minus_seconds = pg_timestamp_minus_seconds,
 	.type_name = pg_type_name,
 	.from_odbc = pg_from_odbc,
 	.type_compatible = dla_dialect_compatible_generic,

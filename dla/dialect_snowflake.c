@@ -36,6 +36,11 @@ static void sf_now_utc(struct dla_buf *b)
 	dla_buf_adds(b, "SYSDATE()");
 }
 
+static void sf_timestamp_minus_seconds(struct dla_buf *b, const char *expr, long seconds)
+{
+	dla_buf_addf(b, "DATEADD(SECOND, -%ld, %s)", seconds, expr);
+}
+
 static void sf_type_name(struct dla_buf *b, const struct dla_coltype *t)
 {
 	switch (t->type) {
@@ -211,6 +216,7 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.null_safe_distinct = sf_null_safe_distinct,
 	.cast_timestamp = sf_cast_timestamp,
 	.now_utc = sf_now_utc,
+	.timestamp_minus_seconds = sf_timestamp_minus_seconds,
 	.type_name = sf_type_name,
 	.from_odbc = sf_from_odbc,
 	.type_compatible = dla_dialect_compatible_generic,

@@ -39,6 +39,17 @@ static void sqlite_now_utc(struct dla_buf *b)
 	dla_buf_adds(b, "strftime('%Y-%m-%d %H:%M:%S','now')");
 }
 
+/* strftime keeps milliseconds ("2026-01-01 00:00:00.000").  Compared as
+ * text with canonical values, "value > bound" holds exactly when the value
+ * is later: "2026-01-01 00:00:00" and the date "2026-01-01" sort before that
+ * bound, "2026-01-01 00:00:00.5" after it. */
+static void sqlite_timestamp_minus_seconds(struct dla_buf *b, const char *expr,
+					   long seconds)
+{
+	dla_buf_addf(b, "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, '-%ld seconds')", expr,
+		     seconds);
+}
+
 static void sqlite_type_name(struct dla_buf *b, const struct dla_coltype *t)
 {
 	switch (t->type) {
@@ -210,6 +221,7 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.null_safe_distinct = sqlite_null_safe_distinct,
 	.cast_timestamp = sqlite_cast_timestamp,
 	.now_utc = sqlite_now_utc,
+	.timestamp_minus_seconds = sqlite_timestamp_minus_seconds,
 	.type_name = sqlite_type_name,
 	.from_odbc = sqlite_from_odbc,
 	.type_compatible = sqlite_type_compatible,
