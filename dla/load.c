@@ -204,6 +204,98 @@ static enum dla_code prepare_dimension(struct dla_warehouse *wh,
 	return rc;
 }
 
+/* The columns of the dimension table each lookup of fact reads. */
+struct lookup_columns {
+	struct dla_fact_lookup_input *items;
+	struct column_list *cols;
+	size_t n;
+};
+
+static void lookup_columns_release(struct lookup_columns *lc)
+{
+	for (size_t i = 0; i < lc->n; i++)
+		column_list_release(&lc->cols[i]);
+	dla_free(lc->cols);
+	dla_free(lc->items);
+	memset(lc, 0, sizeof(*lc));
+}
+
+static enum dla_code read_lookup_columns(struct dla_warehouse *wh, const struct dla_dag *dag,
+					 const struct dla_fact *fact,
+					 struct lookup_columns *lc, struct dla_buf *errmsg,
+					 struct dla_db_error *dberr)
+{
+	lc->items = dla_calloc(fact->n_lookups + 1, sizeof(*lc->items));
+	lc->cols = dla_calloc(fact->n_lookups + 1, sizeof(*lc->cols));
+	if (!lc->items || !lc->cols)
+		return DLA_ERR_NOMEM;
+	for (size_t i = 0; i < fact->n_lookups; i++) {
+		const struct dla_lookup *l = &fact->lookups[i];
+		const struct dla_dimension *dim = dla_dag_lookup_dimension(dag, l);
+		enum dla_code rc;
+
+		lc->n = i + 1;
+		lc->items[i].dim = dim;
+		lc->items[i].key = dla_dag_lookup_key(dag, l);
+		if (!dim)
+			continue;   /* the generator reports it */
+		rc = target_columns(wh, dim->schema, dim->name, &lc->cols[i], errmsg, dberr);
+		if (rc != DLA_OK)
+			return rc;
+		lc->items[i].dim_cols = lc->cols[i].items;
+		lc->items[i].n_dim_cols = lc->cols[i].n;
+	}
+	return DLA_OK;
+}
+
+static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_node_work *w,
+				  const struct dla_fact *fact, struct dla_stmts *out,
+				  struct dla_buf *errmsg, struct dla_db_error *dberr)
+{
+	const struct dla_dag *dag = w->dag;
+	struct column_list src = { 0 }, tgt = { 0 };
+	struct lookup_columns lc = { 0 };
+	struct dla_buf source_sql = DLA_BUF_INIT;
+	struct dla_load_input in;
+	size_t src_node = dla_dag_find(dag, fact->source);
+	enum dla_code rc;
+
+	if (src_node == (size_t)-1) {
+		dla_buf_addf(errmsg, "unknown source '%s'", fact->source);
+		return DLA_ERR_INVALID;
+	}
+	dla_node_relation_sql(wh, w->project, &dag->nodes[src_node], &source_sql);
+	rc = describe_source(wh, source_sql.buf, &src, errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = target_columns(wh, fact->schema, fact->name, &tgt, errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = read_lookup_columns(wh, dag, fact, &lc, errmsg, dberr);
+	if (rc == DLA_OK) {
+		memset(&in, 0, sizeof(in));
+		in.project = w->project;
+		in.dialect = wh->dialect;
+		in.node = fact->name;
+		in.run_id = w->run_id;
+		in.as_of = w->as_of;
+		in.source_sql = source_sql.buf;
+		in.source_cols = src.items;
+		in.n_source_cols = src.n;
+		in.target_exists = tgt.n > 0;
+		in.target_cols = tgt.items;
+		in.n_target_cols = tgt.n;
+		in.full_refresh = w->full_refresh;
+		in.lookups = lc.items;
+		in.n_lookups = fact->n_lookups;
+		add_query_tag(wh, w, out);
+		rc = dla_sqlgen_fact(&in, fact, out, errmsg);
+	}
+	lookup_columns_release(&lc);
+	column_list_release(&src);
+	column_list_release(&tgt);
+	dla_buf_release(&source_sql);
+	return rc;
+}
+
 static void prepare_view(struct dla_warehouse *wh, const struct dla_node_work *w,
 			 const struct dla_view *view, struct dla_stmts *out)
 {
@@ -227,8 +319,7 @@ enum dla_code dla_node_prepare(struct dla_warehouse *wh, const struct dla_node_w
 	case DLA_NODE_DIMENSION:
 		return prepare_dimension(wh, w, node->spec.dimension, out, errmsg, dberr);
 	case DLA_NODE_FACT:
-		dla_buf_addf(errmsg, "fact loads are not available in this version of dla");
-		return DLA_ERR_USAGE;
+		return prepare_fact(wh, w, node->spec.fact, out, errmsg, dberr);
 	case DLA_NODE_SOURCE:
 	case DLA_NODE_EXPOSURE:
 		break;
@@ -269,6 +360,7 @@ static long *counter_of(struct dla_node_counts *c, enum dla_counter which)
 	case DLA_COUNT_UPDATED: return &c->updated;
 	case DLA_COUNT_EXPIRED: return &c->expired;
 	case DLA_COUNT_DELETED: return &c->deleted;
+	case DLA_COUNT_INFERRED: return &c->inferred;
 	case DLA_COUNT_NONE: break;
 	}
 	return NULL;

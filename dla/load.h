@@ -14,12 +14,14 @@
  *              the engine refuses to replace it, e.g. PostgreSQL when its
  *              columns changed)
  *   dimension  sqlgen_dim (docs/SCD.md)
- *   fact       not available yet: DLA_ERR_USAGE with a message
+ *   fact       sqlgen_fact (docs/FACTS.md); also reads the columns of
+ *              every looked-up dimension table
  *   source, exposure   nothing to execute (empty statement list)
  */
 #ifndef DLA_LOAD_H
 #define DLA_LOAD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -40,6 +42,8 @@ struct dla_node_work {
 	size_t node;                 /* index in dag->nodes */
 	const char *run_id;
 	const char *as_of;           /* normalised timestamp */
+	bool full_refresh;           /* --full-refresh: facts are rebuilt from
+					their source (dimensions ignore it) */
 };
 
 /*

@@ -6,7 +6,8 @@
  * existing columns) and append statements to a struct dla_stmts (stmts.h).
  * They never touch the database, never print; `dla plan --sql`, `dla run
  * --dry-run` and the golden SQL tests call them exactly as the runner does.
- * The algorithm for dimensions is described in docs/SCD.md.
+ * The algorithm for dimensions is described in docs/SCD.md, the one for
+ * facts in docs/FACTS.md.
  *
  * Errors a generator finds (a business key missing from the source, a
  * column whose type changed, a source column that is not a valid identifier)
@@ -31,6 +32,20 @@ struct dla_column {
 	struct dla_coltype type;
 };
 
+/* What a fact generator needs to know about one lookup: the dimension it
+ * resolved to (dag.h: dla_dag_lookup_dimension), the fact column it fills
+ * (dla_dag_lookup_key) and the dimension table's columns as the database
+ * has them (n_dim_cols == 0: the table does not exist, and the fact fails
+ * with a message saying so).  The columns decide how the lookup is done:
+ * a valid_from column means versions (point-in-time lookups), an
+ * is_inferred column allows on_missing: infer. */
+struct dla_fact_lookup_input {
+	const struct dla_dimension *dim;
+	const char *key;
+	const struct dla_column *dim_cols;
+	size_t n_dim_cols;
+};
+
 struct dla_load_input {
 	const struct dla_project *project;   /* housekeeping names, open_end */
 	const struct dla_dialect *dialect;
@@ -46,6 +61,11 @@ struct dla_load_input {
 	size_t n_target_cols;
 	bool with_inferred;          /* dimension: keep an is_inferred column
 					(some fact looks it up with infer) */
+	/* facts only (zero for dimensions): */
+	bool full_refresh;           /* rebuild the fact from its source */
+	const struct dla_fact_lookup_input *lookups;   /* one per spec lookup,
+							  in spec order */
+	size_t n_lookups;
 };
 
 /* Names of the temporary tables a load uses (one node at a time per
@@ -57,6 +77,12 @@ struct dla_load_input {
 enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 				   const struct dla_dimension *dim,
 				   struct dla_stmts *out, struct dla_buf *errmsg);
+
+/* The statements loading fact fact (docs/FACTS.md).  in->lookups[i]
+ * describes fact->lookups[i]; in->n_lookups must equal fact->n_lookups. */
+enum dla_code dla_sqlgen_fact(const struct dla_load_input *in,
+			      const struct dla_fact *fact,
+			      struct dla_stmts *out, struct dla_buf *errmsg);
 
 /* The surrogate key column of dim (spec value; the loader sets the
  * default). */

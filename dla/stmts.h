@@ -35,7 +35,8 @@ enum dla_stmt_kind {
 /* Which node counter a DML statement's row count feeds (SPEC 7 columns). */
 enum dla_counter {
 	DLA_COUNT_NONE, DLA_COUNT_INSERTED, DLA_COUNT_UPDATED,
-	DLA_COUNT_EXPIRED, DLA_COUNT_DELETED
+	DLA_COUNT_EXPIRED, DLA_COUNT_DELETED,
+	DLA_COUNT_INFERRED       /* inferred dimension members a fact created */
 };
 
 struct dla_stmt {

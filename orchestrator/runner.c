@@ -201,7 +201,8 @@ static int dry_run(struct run_state *st, const bool *selected)
 	for (size_t i = 0; i < dag->n; i++) {
 		size_t idx = dag->order[i];
 		const struct dla_node *n = &dag->nodes[idx];
-		struct dla_node_work w = { &st->op->project, dag, idx, st->run_id, st->as_of };
+		struct dla_node_work w = { &st->op->project, dag, idx, st->run_id, st->as_of,
+					   .full_refresh = st->o->full_refresh };
 		struct dla_stmts stmts = DLA_STMTS_INIT;
 		struct dla_buf err = DLA_BUF_INIT;
 		struct dla_db_error dberr;
@@ -279,7 +280,7 @@ static int execute_nodes(struct run_state *st, const bool *selected, size_t tota
 		t0 = now_seconds();
 		{
 			struct dla_node_work w = { &st->op->project, dag, idx, st->run_id,
-						   st->as_of };
+						   st->as_of, .full_refresh = st->o->full_refresh };
 			rc = dla_node_run(&st->wh, &w, &counts, &db_seconds, &err, &dberr);
 		}
 		pn.seconds = now_seconds() - t0;

@@ -13,6 +13,9 @@
  *   run_id ID
  *   source COLUMN TYPE      (TEXT, INTEGER, DECIMAL(p,s), TIMESTAMP, ...)
  *   target COLUMN TYPE      (the existing target table; absent = none)
+ *   dimension DIM COLUMN TYPE   (facts: a column of the table of dimension
+ *                           DIM a lookup reads; absent = never loaded)
+ *   full_refresh            (facts: dla run --full-refresh)
  */
 #include "test_util.h"
 
@@ -21,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "alloc.h"
@@ -82,12 +86,29 @@ static void parse_type(const char *spelling, struct dla_coltype *t)
 		t->type = DLA_TYPE_TEXT;
 }
 
+struct dim_table {
+	char name[64];
+	struct dla_column cols[32];
+	size_t n;
+};
+
 struct case_input {
 	char node[128], as_of[64], run_id[64];
 	struct dla_column source[64], target[64];
-	char names[128][64];
+	char names[256][64];
 	size_t n_source, n_target, n_names;
+	struct dim_table dims[8];
+	size_t n_dims;
+	bool full_refresh;
 };
+
+static struct dim_table *dim_table(struct case_input *in, const char *name)
+{
+	for (size_t i = 0; i < in->n_dims; i++)
+		if (!strcasecmp(in->dims[i].name, name))
+			return &in->dims[i];
+	return NULL;
+}
 
 static void read_input(const char *dir, struct case_input *in)
 {
@@ -113,6 +134,24 @@ static void read_input(const char *dir, struct case_input *in)
 			snprintf(in->as_of, sizeof(in->as_of), "%s %s", a, n > 2 ? b : "");
 		else if (!strcmp(key, "run_id"))
 			snprintf(in->run_id, sizeof(in->run_id), "%s", a);
+		else if (!strcmp(key, "full_refresh"))
+			in->full_refresh = true;
+		else if (!strcmp(key, "dimension")) {
+			char col[128], type[128] = "TEXT";
+			struct dim_table *t = dim_table(in, a);
+			struct dla_column *c;
+			assert_true(sscanf(b, "%127s %127s", col, type) >= 1);
+			if (!t) {
+				assert_true(in->n_dims < 8);
+				t = &in->dims[in->n_dims++];
+				snprintf(t->name, sizeof(t->name), "%s", a);
+			}
+			assert_true(t->n < 32);
+			c = &t->cols[t->n++];
+			snprintf(in->names[in->n_names], 64, "%s", col);
+			c->name = in->names[in->n_names++];
+			parse_type(type, &c->type);
+		}
 		else if (!strcmp(key, "source") || !strcmp(key, "target")) {
 			bool src = key[0] == 's';
 			struct dla_column *c = src ? &in->source[in->n_source++]
@@ -191,7 +230,9 @@ static int run_case(const char *name)
 		struct dla_buf source_sql = DLA_BUF_INIT, err = DLA_BUF_INIT, text = DLA_BUF_INIT;
 		struct dla_stmts stmts = DLA_STMTS_INIT;
 		struct dla_load_input li = { 0 };
+		struct dla_fact_lookup_input lookups[16];
 		const struct dla_node *n = &dag.nodes[node];
+		const char *source;
 		size_t src;
 		char path[600];
 		char *expected;
@@ -208,11 +249,31 @@ static int run_case(const char *name)
 		li.target_exists = in.n_target > 0;
 		li.target_cols = in.target;
 		li.n_target_cols = in.n_target;
-		assert_int_equal(n->kind, DLA_NODE_DIMENSION);
-		src = dla_dag_find(&dag, n->spec.dimension->source);
+		li.full_refresh = in.full_refresh;
+		assert_true(n->kind == DLA_NODE_DIMENSION || n->kind == DLA_NODE_FACT);
+		source = n->kind == DLA_NODE_FACT ? n->spec.fact->source
+						  : n->spec.dimension->source;
+		src = dla_dag_find(&dag, source);
 		dla_node_relation_sql(&wh, &p, &dag.nodes[src], &source_sql);
 		li.source_sql = source_sql.buf;
-		rc = dla_sqlgen_dimension(&li, n->spec.dimension, &stmts, &err);
+		if (n->kind == DLA_NODE_FACT) {
+			const struct dla_fact *f = n->spec.fact;
+			assert_true(f->n_lookups <= 16);
+			for (size_t l = 0; l < f->n_lookups; l++) {
+				const struct dla_dimension *dim =
+					dla_dag_lookup_dimension(&dag, &f->lookups[l]);
+				struct dim_table *t = dim ? dim_table(&in, dim->name) : NULL;
+				lookups[l].dim = dim;
+				lookups[l].key = dla_dag_lookup_key(&dag, &f->lookups[l]);
+				lookups[l].dim_cols = t ? t->cols : NULL;
+				lookups[l].n_dim_cols = t ? t->n : 0;
+			}
+			li.lookups = lookups;
+			li.n_lookups = f->n_lookups;
+			rc = dla_sqlgen_fact(&li, f, &stmts, &err);
+		} else {
+			rc = dla_sqlgen_dimension(&li, n->spec.dimension, &stmts, &err);
+		}
 		if (rc == DLA_OK) {
 			render(&stmts, &text);
 			check_ddl_before_dml(name, &stmts);

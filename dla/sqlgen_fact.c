@@ -1,0 +1,900 @@
+/*
+ * sqlgen_fact.c - statements of a fact load (append, merge, incremental,
+ * delete_insert, replace, --full-refresh) with point-in-time surrogate-key
+ * lookups, set-based, per docs/FACTS.md.
+ */
+#include "sqlgen.h"
+#include "alloc.h"
+#include "regex.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* One lookup as the generator resolved it. */
+struct lookup {
+	const struct dla_lookup *spec;
+	const struct dla_dimension *dim;
+	const char *key;                  /* fact column it fills */
+	const char *sk;                   /* the dimension's surrogate key */
+	bool versioned;                   /* the dimension table has valid_from */
+	const struct dla_column *as_of;   /* source column, when point in time */
+	bool has_current, has_deleted, has_run_id, has_updated_at;
+	char alias[24];                   /* "d1", "d2" ... in the stage query */
+	struct dla_buf relation;          /* the dimension table */
+};
+
+struct fact_gen {
+	const struct dla_load_input *in;
+	const struct dla_fact *fact;
+	const struct dla_dialect *d;
+	const struct dla_housekeeping *hk;
+	const struct dla_column **staged;  /* source columns read into the stage */
+	bool *stored;                      /* staged[i] is a fact column (not dropped) */
+	size_t n_staged;
+	const struct dla_column *inc;      /* incremental column or NULL */
+	bool inc_is_time;                  /* compared as timestamps */
+	struct lookup *lk;
+	size_t n_lk;
+	bool rebuild;                      /* replace or --full-refresh */
+	struct dla_buf target;             /* rendered target relation */
+	struct dla_buf *err;
+};
+
+static bool name_eq(const char *a, const char *b)
+{
+	return strcasecmp(a, b) == 0;
+}
+
+static bool in_names(const struct dla_names *names, const char *name)
+{
+	for (size_t i = 0; i < names->n; i++)
+		if (name_eq(names->items[i], name))
+			return true;
+	return false;
+}
+
+static const struct dla_column *find_column(const struct dla_column *cols, size_t n,
+					    const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (name_eq(cols[i].name, name))
+			return &cols[i];
+	return NULL;
+}
+
+/* ---- small emitters ------------------------------------------------- */
+
+static void emit_names(struct dla_buf *b, const struct dla_names *names, const char *alias)
+{
+	for (size_t i = 0; i < names->n; i++)
+		dla_buf_addf(b, "%s%s%s%s", i ? ", " : "", alias ? alias : "",
+			     alias ? "." : "", names->items[i]);
+}
+
+/* "l.g1 = r.g1 AND l.g2 = r.g2" over the grain */
+static void emit_grain_join(struct fact_gen *g, struct dla_buf *b, const char *l,
+			    const char *r)
+{
+	for (size_t i = 0; i < g->fact->grain.n; i++) {
+		const char *c = g->fact->grain.items[i];
+		dla_buf_addf(b, "%s%s.%s = %s.%s", i ? " AND " : "", l, c, r, c);
+	}
+}
+
+static void emit_distinct(struct fact_gen *g, struct dla_buf *b, const char *la,
+			  const char *ra, const char *col)
+{
+	struct dla_buf l = DLA_BUF_INIT, r = DLA_BUF_INIT;
+
+	dla_buf_addf(&l, "%s.%s", la, col);
+	dla_buf_addf(&r, "%s.%s", ra, col);
+	if (dla_buf_failed(&l) || dla_buf_failed(&r))
+		b->failed = true;
+	else
+		g->d->null_safe_distinct(b, l.buf, r.buf);
+	dla_buf_release(&l);
+	dla_buf_release(&r);
+}
+
+/* Appends alias.col cast to a timestamp through the dialect. */
+static void emit_cast_ts(struct fact_gen *g, struct dla_buf *b, const char *alias,
+			 const char *col)
+{
+	struct dla_buf e = DLA_BUF_INIT;
+
+	dla_buf_addf(&e, "%s.%s", alias, col);
+	if (dla_buf_failed(&e))
+		b->failed = true;
+	else
+		g->d->cast_timestamp(b, e.buf);
+	dla_buf_release(&e);
+}
+
+static void emit_open_end(struct fact_gen *g, struct dla_buf *b)
+{
+	if (g->in->project->open_end)
+		g->d->timestamp_literal(b, g->in->project->open_end);
+	else
+		dla_buf_adds(b, "NULL");
+}
+
+static bool is_grain(const struct fact_gen *g, const char *name)
+{
+	return in_names(&g->fact->grain, name);
+}
+
+/* ---- column and lookup resolution ------------------------------------ */
+
+/* Adds source column name to the stage (once); stored says whether it is a
+ * fact column too. */
+static void stage_column(struct fact_gen *g, const struct dla_column *c)
+{
+	for (size_t i = 0; i < g->n_staged; i++)
+		if (g->staged[i] == c)
+			return;
+	g->staged[g->n_staged] = c;
+	g->stored[g->n_staged] = !in_names(&g->fact->drop, c->name);
+	g->n_staged++;
+}
+
+/* The source column name as a stored (not dropped) fact column, for
+ * `what` (grain, incremental_column ...); NULL with a message otherwise. */
+static const struct dla_column *stored_source_column(struct fact_gen *g, const char *name,
+						     const char *what)
+{
+	const struct dla_column *c = find_column(g->in->source_cols, g->in->n_source_cols,
+						 name);
+
+	if (!c) {
+		dla_buf_addf(g->err, "%s column '%s' is not a column of source '%s'", what,
+			     name, g->fact->source);
+		return NULL;
+	}
+	if (in_names(&g->fact->drop, name)) {
+		dla_buf_addf(g->err, "%s column '%s' of fact '%s' is listed in 'drop' (the "
+			     "fact must store it)", what, name, g->fact->name);
+		return NULL;
+	}
+	return c;
+}
+
+static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
+{
+	const struct dla_fact_lookup_input *li = &g->in->lookups[i];
+	struct lookup *l = &g->lk[i];
+	const struct dla_lookup *spec = &g->fact->lookups[i];
+
+	l->spec = spec;
+	l->dim = li->dim;
+	l->key = li->key;
+	dla_buf_init(&l->relation);
+	snprintf(l->alias, sizeof(l->alias), "d%zu", i + 1);
+	if (!l->dim || !l->key) {
+		dla_buf_addf(g->err, "lookup of '%s' in fact '%s' does not name a dimension",
+			     spec->dimension, g->fact->name);
+		return DLA_ERR_INVALID;
+	}
+	l->sk = dla_dimension_sk(l->dim);
+	g->d->relation(&l->relation, l->dim->schema, l->dim->name);
+	if (li->n_dim_cols == 0) {
+		dla_buf_addf(g->err, "dimension '%s' looked up by fact '%s' has no table "
+			     "%s.%s yet: load the dimension first", l->dim->name,
+			     g->fact->name, l->dim->schema, l->dim->name);
+		return DLA_ERR_INVALID;
+	}
+	if (!dla_ident_valid(l->key)) {
+		dla_buf_addf(g->err, "lookup key '%s' of fact '%s' is not a valid identifier",
+			     l->key, g->fact->name);
+		return DLA_ERR_INVALID;
+	}
+	if (!find_column(li->dim_cols, li->n_dim_cols, l->sk)) {
+		dla_buf_addf(g->err, "dimension table %s.%s has no surrogate key column '%s'",
+			     l->dim->schema, l->dim->name, l->sk);
+		return DLA_ERR_INVALID;
+	}
+	for (size_t k = 0; k < spec->n_on; k++) {
+		const struct dla_column *c = find_column(g->in->source_cols,
+							 g->in->n_source_cols,
+							 spec->on[k].fact_column);
+		if (!c) {
+			dla_buf_addf(g->err, "lookup column '%s' (of '%s') is not a column of "
+				     "source '%s'", spec->on[k].fact_column, l->dim->name,
+				     g->fact->source);
+			return DLA_ERR_INVALID;
+		}
+		if (!find_column(li->dim_cols, li->n_dim_cols, spec->on[k].dim_column)) {
+			dla_buf_addf(g->err, "dimension table %s.%s has no column '%s'",
+				     l->dim->schema, l->dim->name, spec->on[k].dim_column);
+			return DLA_ERR_INVALID;
+		}
+		stage_column(g, c);
+	}
+	l->versioned = find_column(li->dim_cols, li->n_dim_cols, g->hk->valid_from) != NULL;
+	l->has_current = find_column(li->dim_cols, li->n_dim_cols, g->hk->is_current) != NULL;
+	l->has_deleted = find_column(li->dim_cols, li->n_dim_cols, g->hk->is_deleted) != NULL;
+	l->has_run_id = find_column(li->dim_cols, li->n_dim_cols, g->hk->run_id) != NULL;
+	l->has_updated_at = find_column(li->dim_cols, li->n_dim_cols,
+					g->hk->updated_at) != NULL;
+	if (spec->as_of) {
+		const struct dla_column *c = find_column(g->in->source_cols,
+							 g->in->n_source_cols, spec->as_of);
+		if (!c) {
+			dla_buf_addf(g->err, "as_of column '%s' (lookup of '%s') is not a "
+				     "column of source '%s'", spec->as_of, l->dim->name,
+				     g->fact->source);
+			return DLA_ERR_INVALID;
+		}
+		stage_column(g, c);
+		if (l->versioned)
+			l->as_of = c;
+	}
+	if (spec->on_missing == DLA_MISSING_INFER &&
+	    !find_column(li->dim_cols, li->n_dim_cols, g->hk->is_inferred)) {
+		dla_buf_addf(g->err, "dimension table %s.%s has no '%s' column for the "
+			     "inferred members of fact '%s': load the dimension first",
+			     l->dim->schema, l->dim->name, g->hk->is_inferred, g->fact->name);
+		return DLA_ERR_INVALID;
+	}
+	return DLA_OK;
+}
+
+/* A fact column name must not be used twice (source column, lookup key,
+ * housekeeping column). */
+static enum dla_code check_clashes(struct fact_gen *g)
+{
+	const char *hk[2] = { g->hk->run_id, g->hk->loaded_at };
+
+	for (size_t i = 0; i < g->n_lk; i++) {
+		const char *key = g->lk[i].key;
+		for (size_t s = 0; s < g->n_staged; s++) {
+			if (name_eq(g->staged[s]->name, key)) {
+				dla_buf_addf(g->err, "lookup key '%s' of fact '%s' is also a "
+					     "column of source '%s' (name the key with 'key:')",
+					     key, g->fact->name, g->fact->source);
+				return DLA_ERR_INVALID;
+			}
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (name_eq(g->lk[j].key, key)) {
+				dla_buf_addf(g->err, "two lookups of fact '%s' fill column '%s' "
+					     "(give each a different 'key:')", g->fact->name, key);
+				return DLA_ERR_INVALID;
+			}
+		}
+		for (size_t h = 0; h < 2; h++) {
+			if (name_eq(hk[h], key)) {
+				dla_buf_addf(g->err, "lookup key '%s' of fact '%s' is a "
+					     "housekeeping column name", key, g->fact->name);
+				return DLA_ERR_INVALID;
+			}
+		}
+	}
+	for (size_t s = 0; s < g->n_staged; s++) {
+		for (size_t h = 0; h < 2; h++) {
+			if (g->stored[s] && name_eq(hk[h], g->staged[s]->name)) {
+				dla_buf_addf(g->err, "source column '%s' of '%s' clashes with a "
+					     "housekeeping column (drop or rename it)",
+					     g->staged[s]->name, g->fact->source);
+				return DLA_ERR_INVALID;
+			}
+		}
+	}
+	return DLA_OK;
+}
+
+static enum dla_code resolve_incremental(struct fact_gen *g)
+{
+	const struct dla_fact *fact = g->fact;
+
+	if (fact->load != DLA_LOAD_INCREMENTAL)
+		return DLA_OK;
+	if (!fact->incremental_column) {
+		dla_buf_addf(g->err, "fact '%s' is loaded incrementally but has no "
+			     "'incremental_column'", fact->name);
+		return DLA_ERR_INVALID;
+	}
+	g->inc = stored_source_column(g, fact->incremental_column, "incremental");
+	if (!g->inc)
+		return DLA_ERR_INVALID;
+	switch (g->inc->type.type) {
+	case DLA_TYPE_TEXT:
+	case DLA_TYPE_DATE:
+	case DLA_TYPE_TIMESTAMP:
+		g->inc_is_time = true;
+		break;
+	case DLA_TYPE_INTEGER:
+	case DLA_TYPE_DECIMAL:
+	case DLA_TYPE_FLOAT:
+		if (fact->lookback_s > 0) {
+			dla_buf_addf(g->err, "incremental column '%s' of fact '%s' is a number: "
+				     "'lookback' needs a date or timestamp column",
+				     g->inc->name, fact->name);
+			return DLA_ERR_INVALID;
+		}
+		break;
+	case DLA_TYPE_BOOLEAN:
+		dla_buf_addf(g->err, "incremental column '%s' of fact '%s' is a boolean",
+			     g->inc->name, fact->name);
+		return DLA_ERR_INVALID;
+	}
+	return DLA_OK;
+}
+
+static enum dla_code resolve(struct fact_gen *g)
+{
+	const struct dla_fact *fact = g->fact;
+	const struct dla_load_input *in = g->in;
+	enum dla_code rc;
+
+	for (size_t i = 0; i < in->n_source_cols; i++) {
+		if (!dla_ident_valid(in->source_cols[i].name)) {
+			dla_buf_addf(g->err, "source column '%s' of '%s' is not a valid "
+				     "identifier (rename it in the source: letters, digits, _)",
+				     in->source_cols[i].name, fact->source);
+			return DLA_ERR_INVALID;
+		}
+	}
+	if (in->n_lookups != fact->n_lookups) {
+		dla_buf_addf(g->err, "fact '%s': %zu lookups described, the spec has %zu",
+			     fact->name, in->n_lookups, fact->n_lookups);
+		return DLA_ERR_INVALID;
+	}
+	g->staged = dla_calloc(in->n_source_cols + 1, sizeof(*g->staged));
+	g->stored = dla_calloc(in->n_source_cols + 1, sizeof(*g->stored));
+	g->lk = dla_calloc(fact->n_lookups + 1, sizeof(*g->lk));
+	if (!g->staged || !g->stored || !g->lk)
+		return DLA_ERR_NOMEM;
+	/* every stored column, in source order; then what only the load reads */
+	for (size_t i = 0; i < in->n_source_cols; i++)
+		if (!in_names(&fact->drop, in->source_cols[i].name))
+			stage_column(g, &in->source_cols[i]);
+	if (g->n_staged == 0) {
+		dla_buf_addf(g->err, "fact '%s' stores no column of source '%s'", fact->name,
+			     fact->source);
+		return DLA_ERR_INVALID;
+	}
+	if (fact->grain.n == 0) {
+		dla_buf_addf(g->err, "fact '%s' has no 'grain'", fact->name);
+		return DLA_ERR_INVALID;
+	}
+	for (size_t i = 0; i < fact->grain.n; i++)
+		if (!stored_source_column(g, fact->grain.items[i], "grain"))
+			return DLA_ERR_INVALID;
+	rc = resolve_incremental(g);
+	if (rc != DLA_OK)
+		return rc;
+	if (fact->load == DLA_LOAD_DELETE_INSERT) {
+		if (!fact->partition_column) {
+			dla_buf_addf(g->err, "fact '%s' is loaded with delete_insert but has no "
+				     "'partition_column'", fact->name);
+			return DLA_ERR_INVALID;
+		}
+		if (!stored_source_column(g, fact->partition_column, "partition"))
+			return DLA_ERR_INVALID;
+	}
+	g->n_lk = fact->n_lookups;
+	for (size_t i = 0; i < g->n_lk; i++) {
+		rc = resolve_lookup(g, i);
+		if (rc != DLA_OK)
+			return rc;
+	}
+	return check_clashes(g);
+}
+
+/* ---- DDL: create or evolve the target ------------------------------- */
+
+struct target_col {
+	const char *name;
+	struct dla_coltype type;
+};
+
+static const struct dla_coltype integer_type = { DLA_TYPE_INTEGER, 0, 0 };
+static const struct dla_coltype text_type = { DLA_TYPE_TEXT, 0, 0 };
+static const struct dla_coltype ts_type = { DLA_TYPE_TIMESTAMP, 0, 0 };
+
+/* Stored source columns, one key per lookup, run id, loaded at.  out must
+ * hold n_staged + n_lk + 2 entries. */
+static size_t target_layout(const struct fact_gen *g, struct target_col *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_staged; i++)
+		if (g->stored[i])
+			out[n++] = (struct target_col){ g->staged[i]->name, g->staged[i]->type };
+	for (size_t i = 0; i < g->n_lk; i++)
+		out[n++] = (struct target_col){ g->lk[i].key, integer_type };
+	out[n++] = (struct target_col){ g->hk->run_id, text_type };
+	out[n++] = (struct target_col){ g->hk->loaded_at, ts_type };
+	return n;
+}
+
+static enum dla_code emit_target_ddl(struct fact_gen *g, struct dla_stmts *out)
+{
+	const struct dla_load_input *in = g->in;
+	struct target_col *cols;
+	size_t n;
+	enum dla_code rc = DLA_OK;
+
+	cols = dla_calloc(g->n_staged + g->n_lk + 2, sizeof(*cols));
+	if (!cols)
+		return DLA_ERR_NOMEM;
+	n = target_layout(g, cols);
+	if (!in->target_exists) {
+		struct dla_buf b = DLA_BUF_INIT;
+		dla_buf_addf(&b, "CREATE TABLE %s (\n", g->target.buf);
+		for (size_t i = 0; i < n; i++) {
+			dla_buf_addf(&b, "    %s ", cols[i].name);
+			g->d->type_name(&b, &cols[i].type);
+			dla_buf_adds(&b, ",\n");
+		}
+		dla_buf_adds(&b, "    PRIMARY KEY (");
+		emit_names(&b, &g->fact->grain, NULL);
+		dla_buf_adds(&b, ")\n)");
+		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "create target table",
+			      &b, NULL);
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct dla_column *have = find_column(in->target_cols,
+							    in->n_target_cols, cols[i].name);
+		if (have) {
+			if (!g->d->type_compatible(&have->type, &cols[i].type)) {
+				struct dla_buf want = DLA_BUF_INIT, was = DLA_BUF_INIT;
+				g->d->type_name(&want, &cols[i].type);
+				g->d->type_name(&was, &have->type);
+				dla_buf_addf(g->err, "column '%s' changed type: '%s' has %s, "
+					     "source '%s' gives %s", cols[i].name,
+					     g->fact->name, was.buf, g->fact->source, want.buf);
+				dla_buf_release(&want);
+				dla_buf_release(&was);
+				rc = DLA_ERR_INVALID;
+				goto done;
+			}
+			continue;
+		}
+		{
+			struct dla_buf b = DLA_BUF_INIT;
+			g->d->add_column(&b, g->fact->schema, g->fact->name, cols[i].name,
+					 &cols[i].type);
+			dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "add new column",
+				      &b, NULL);
+		}
+	}
+done:
+	dla_free(cols);
+	return rc;
+}
+
+/* ---- the stage: source rows with their resolved keys ------------------ */
+
+/* "l.b1 = s.f1 AND l.b2 = s.f2": the lookup's business key */
+static void emit_on(struct dla_buf *b, const struct lookup *l, const char *src)
+{
+	for (size_t k = 0; k < l->spec->n_on; k++)
+		dla_buf_addf(b, "%s%s.%s = %s.%s", k ? " AND " : "", l->alias,
+			     l->spec->on[k].dim_column, src, l->spec->on[k].fact_column);
+}
+
+static void emit_dim_bk(struct dla_buf *b, const struct lookup *l)
+{
+	for (size_t k = 0; k < l->spec->n_on; k++)
+		dla_buf_addf(b, "%s%s", k ? ", " : "", l->spec->on[k].dim_column);
+}
+
+/*
+ * The join of one lookup.  Versioned dimensions are read with each
+ * version's successor (LEAD) so every time t of a key falls in exactly one
+ * version: [valid_from, next valid_from), the first version also covering
+ * everything before it and the latest everything after it.  That is
+ * valid_from <= t < valid_to for contiguous history (SPEC 4), and still
+ * one version in the gap after a closed (deleted) version.  Without as_of
+ * (or with a NULL time) the latest version is taken: the current one, or
+ * the last one of a closed key.
+ */
+static void emit_lookup_join(struct fact_gen *g, struct dla_buf *b, const struct lookup *l)
+{
+	const char *vf = g->hk->valid_from;
+
+	if (!l->versioned) {
+		dla_buf_addf(b, "\nLEFT JOIN %s %s\n       ON ", l->relation.buf, l->alias);
+		emit_on(b, l, "s");
+		return;
+	}
+	dla_buf_addf(b, "\nLEFT JOIN (SELECT %s, ", l->sk);
+	emit_dim_bk(b, l);
+	dla_buf_addf(b, ", %s,\n                  ", vf);
+	if (l->as_of) {
+		dla_buf_adds(b, "ROW_NUMBER() OVER (PARTITION BY ");
+		emit_dim_bk(b, l);
+		dla_buf_addf(b, " ORDER BY %s) AS dla_rn,\n                  ", vf);
+	}
+	dla_buf_addf(b, "LEAD(%s) OVER (PARTITION BY ", vf);
+	emit_dim_bk(b, l);
+	dla_buf_addf(b, " ORDER BY %s) AS dla_next\n           FROM %s) %s\n       ON ", vf,
+		     l->relation.buf, l->alias);
+	emit_on(b, l, "s");
+	if (!l->as_of) {
+		dla_buf_addf(b, " AND %s.dla_next IS NULL", l->alias);
+		return;
+	}
+	dla_buf_addf(b, "\n      AND (%s.dla_rn = 1 OR %s.%s <= ", l->alias, l->alias, vf);
+	emit_cast_ts(g, b, "s", l->as_of->name);
+	dla_buf_adds(b, " OR ");
+	emit_cast_ts(g, b, "s", l->as_of->name);
+	dla_buf_addf(b, " IS NULL)\n      AND (%s.dla_next IS NULL OR ", l->alias);
+	emit_cast_ts(g, b, "s", l->as_of->name);
+	dla_buf_addf(b, " < %s.dla_next)", l->alias);
+}
+
+/* The key a lookup gives a staged row: -1 for a NULL business key;
+ * unknown: -1 when missing; fail / infer: NULL when missing (checked,
+ * or filled once the inferred members exist). */
+static void emit_key_expr(struct dla_buf *b, const struct lookup *l)
+{
+	if (l->spec->on_missing == DLA_MISSING_UNKNOWN) {
+		dla_buf_addf(b, "COALESCE(%s.%s, -1) AS %s", l->alias, l->sk, l->key);
+		return;
+	}
+	dla_buf_adds(b, "CASE WHEN ");
+	for (size_t k = 0; k < l->spec->n_on; k++)
+		dla_buf_addf(b, "%ss.%s IS NULL", k ? " OR " : "", l->spec->on[k].fact_column);
+	dla_buf_addf(b, " THEN -1 ELSE %s.%s END AS %s", l->alias, l->sk, l->key);
+}
+
+/* incremental: "max(target) - lookback < source value", NULL-safe for an
+ * empty target */
+static void emit_incremental_filter(struct fact_gen *g, struct dla_buf *b)
+{
+	struct dla_buf bound = DLA_BUF_INIT;
+
+	dla_buf_adds(b, "\nWHERE dla_max.v IS NULL OR ");
+	if (!g->inc_is_time) {
+		dla_buf_addf(b, "s.%s > dla_max.v", g->inc->name);
+		return;
+	}
+	emit_cast_ts(g, b, "s", g->inc->name);
+	dla_buf_adds(b, " > ");
+	emit_cast_ts(g, &bound, "dla_max", "v");
+	if (g->fact->lookback_s > 0 && !dla_buf_failed(&bound))
+		g->d->timestamp_minus_seconds(b, bound.buf, g->fact->lookback_s);
+	else
+		dla_buf_add(b, bound.buf ? bound.buf : "", bound.len);
+	if (dla_buf_failed(&bound))
+		b->failed = true;
+	dla_buf_release(&bound);
+}
+
+static bool incremental_read(const struct fact_gen *g)
+{
+	return g->inc && !g->rebuild;
+}
+
+static void emit_stage(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf sel = DLA_BUF_INIT, b = DLA_BUF_INIT;
+
+	dla_buf_adds(&sel, "SELECT ");
+	for (size_t i = 0; i < g->n_staged; i++)
+		dla_buf_addf(&sel, "%ss.%s", i ? ", " : "", g->staged[i]->name);
+	for (size_t i = 0; i < g->n_lk; i++) {
+		dla_buf_adds(&sel, ",\n       ");
+		emit_key_expr(&sel, &g->lk[i]);
+	}
+	dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
+	if (incremental_read(g))
+		dla_buf_addf(&sel, "\nCROSS JOIN (SELECT MAX(%s) AS v FROM %s) dla_max",
+			     g->inc->name, g->target.buf);
+	for (size_t i = 0; i < g->n_lk; i++)
+		emit_lookup_join(g, &sel, &g->lk[i]);
+	if (incremental_read(g))
+		emit_incremental_filter(g, &sel);
+
+	g->d->drop_temp_table(&b, DLA_STAGE_TABLE);
+	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "drop stale stage", &b, NULL);
+	if (dla_buf_failed(&sel))
+		out->failed = true;
+	else
+		g->d->create_temp_table_as(&b, DLA_STAGE_TABLE, sel.buf);
+	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE,
+		      g->n_lk ? "stage source with resolved keys" : "stage source", &b, NULL);
+	dla_buf_release(&sel);
+}
+
+/* ---- checks (before any write) -------------------------------------- */
+
+static void emit_checks(struct fact_gen *g, struct dla_stmts *out)
+{
+	const struct dla_names *grain = &g->fact->grain;
+	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
+
+	dla_buf_adds(&b, "SELECT ");
+	emit_names(&b, grain, NULL);
+	dla_buf_addf(&b, ", COUNT(*) AS dla_rows\nFROM %s\nGROUP BY ", DLA_STAGE_TABLE);
+	emit_names(&b, grain, NULL);
+	dla_buf_adds(&b, "\nHAVING COUNT(*) > 1\nORDER BY ");
+	emit_names(&b, grain, NULL);
+	dla_buf_adds(&b, "\nLIMIT 5");
+	dla_buf_addf(&msg, "duplicate grain in source '%s'", g->fact->source);
+	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "duplicate grain", &b, msg.buf);
+	dla_buf_reset(&msg);
+
+	dla_buf_adds(&b, "SELECT ");
+	emit_names(&b, grain, NULL);
+	dla_buf_addf(&b, "\nFROM %s\nWHERE ", DLA_STAGE_TABLE);
+	for (size_t i = 0; i < grain->n; i++)
+		dla_buf_addf(&b, "%s%s IS NULL", i ? " OR " : "", grain->items[i]);
+	dla_buf_adds(&b, "\nLIMIT 5");
+	dla_buf_addf(&msg, "NULL grain in source '%s'", g->fact->source);
+	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "NULL grain", &b, msg.buf);
+	dla_buf_reset(&msg);
+
+	for (size_t i = 0; i < g->n_lk; i++) {
+		const struct lookup *l = &g->lk[i];
+
+		if (l->spec->on_missing != DLA_MISSING_FAIL)
+			continue;
+		dla_buf_adds(&b, "SELECT DISTINCT ");
+		for (size_t k = 0; k < l->spec->n_on; k++)
+			dla_buf_addf(&b, "%s%s", k ? ", " : "", l->spec->on[k].fact_column);
+		dla_buf_addf(&b, "\nFROM %s\nWHERE %s IS NULL\nORDER BY ", DLA_STAGE_TABLE,
+			     l->key);
+		for (size_t k = 0; k < l->spec->n_on; k++)
+			dla_buf_addf(&b, "%s%s", k ? ", " : "", l->spec->on[k].fact_column);
+		dla_buf_adds(&b, "\nLIMIT 5");
+		dla_buf_addf(&msg, "no member of dimension '%s' for lookup '%s' of fact '%s' "
+			     "(on_missing: fail)", l->dim->name, l->key, g->fact->name);
+		dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "missing dimension members",
+			      &b, msg.buf);
+		dla_buf_reset(&msg);
+	}
+	dla_buf_release(&msg);
+}
+
+/* ---- DML -------------------------------------------------------------- */
+
+/* on_missing: infer.  One row per missing business key, surrogate keys
+ * max + row_number like the dimension load's; then the stage takes them. */
+static void emit_inferred(struct fact_gen *g, struct dla_stmts *out, const struct lookup *l)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	const struct dla_housekeeping *hk = g->hk;
+
+	dla_buf_addf(&b, "INSERT INTO %s (%s, ", l->relation.buf, l->sk);
+	emit_dim_bk(&b, l);
+	if (l->versioned)
+		dla_buf_addf(&b, ", %s, %s", hk->valid_from, hk->valid_to);
+	if (l->has_current)
+		dla_buf_addf(&b, ", %s", hk->is_current);
+	if (l->has_deleted)
+		dla_buf_addf(&b, ", %s", hk->is_deleted);
+	dla_buf_addf(&b, ", %s", hk->is_inferred);
+	if (l->has_run_id)
+		dla_buf_addf(&b, ", %s", hk->run_id);
+	if (l->has_updated_at)
+		dla_buf_addf(&b, ", %s", hk->updated_at);
+	dla_buf_addf(&b, ")\nSELECT (SELECT COALESCE(MAX(%s), 0) FROM %s WHERE %s > 0)"
+		     " + ROW_NUMBER() OVER (ORDER BY ", l->sk, l->relation.buf, l->sk);
+	for (size_t k = 0; k < l->spec->n_on; k++)
+		dla_buf_addf(&b, "%sm.%s", k ? ", " : "", l->spec->on[k].dim_column);
+	dla_buf_adds(&b, "),\n       ");
+	for (size_t k = 0; k < l->spec->n_on; k++)
+		dla_buf_addf(&b, "%sm.%s", k ? ", " : "", l->spec->on[k].dim_column);
+	if (l->versioned) {
+		dla_buf_adds(&b, ", ");
+		g->d->timestamp_literal(&b, "1900-01-01 00:00:00");
+		dla_buf_adds(&b, ", ");
+		emit_open_end(g, &b);
+	}
+	if (l->has_current)
+		dla_buf_addf(&b, ", %s", g->d->true_literal);
+	if (l->has_deleted)
+		dla_buf_addf(&b, ", %s", g->d->false_literal);
+	dla_buf_addf(&b, ", %s", g->d->true_literal);
+	if (l->has_run_id) {
+		dla_buf_adds(&b, ", ");
+		g->d->quote_literal(&b, g->in->run_id);
+	}
+	if (l->has_updated_at) {
+		dla_buf_adds(&b, ", ");
+		g->d->now_utc(&b);
+	}
+	dla_buf_adds(&b, "\nFROM (SELECT DISTINCT ");
+	for (size_t k = 0; k < l->spec->n_on; k++)
+		dla_buf_addf(&b, "%ss.%s AS %s", k ? ", " : "", l->spec->on[k].fact_column,
+			     l->spec->on[k].dim_column);
+	dla_buf_addf(&b, "\n      FROM %s s\n      WHERE s.%s IS NULL\n        AND NOT EXISTS "
+		     "(SELECT 1 FROM %s %s WHERE ", DLA_STAGE_TABLE, l->key, l->relation.buf,
+		     l->alias);
+	emit_on(&b, l, "s");
+	dla_buf_adds(&b, ")) m");
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INFERRED, "insert inferred members",
+		      &b, NULL);
+
+	dla_buf_addf(&b, "UPDATE %s AS s\nSET %s = %s.%s\nFROM %s AS %s\nWHERE s.%s IS NULL AND ",
+		     DLA_STAGE_TABLE, l->key, l->alias, l->sk, l->relation.buf, l->alias,
+		     l->key);
+	emit_on(&b, l, "s");
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_NONE, "use inferred members", &b, NULL);
+}
+
+/* "c1, c2, k1, dla_run_id, dla_loaded_at" */
+static void emit_insert_columns(struct fact_gen *g, struct dla_buf *b)
+{
+	for (size_t i = 0; i < g->n_staged; i++)
+		if (g->stored[i])
+			dla_buf_addf(b, "%s, ", g->staged[i]->name);
+	for (size_t i = 0; i < g->n_lk; i++)
+		dla_buf_addf(b, "%s, ", g->lk[i].key);
+	dla_buf_addf(b, "%s, %s", g->hk->run_id, g->hk->loaded_at);
+}
+
+static void emit_insert(struct fact_gen *g, struct dla_stmts *out, bool only_new)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	dla_buf_addf(&b, "INSERT INTO %s (", g->target.buf);
+	emit_insert_columns(g, &b);
+	dla_buf_adds(&b, ")\nSELECT ");
+	for (size_t i = 0; i < g->n_staged; i++)
+		if (g->stored[i])
+			dla_buf_addf(&b, "x.%s, ", g->staged[i]->name);
+	for (size_t i = 0; i < g->n_lk; i++)
+		dla_buf_addf(&b, "x.%s, ", g->lk[i].key);
+	g->d->quote_literal(&b, g->in->run_id);
+	dla_buf_adds(&b, ", ");
+	g->d->now_utc(&b);
+	dla_buf_addf(&b, "\nFROM %s x", DLA_STAGE_TABLE);
+	if (only_new) {
+		dla_buf_addf(&b, "\nWHERE NOT EXISTS (SELECT 1 FROM %s t WHERE ", g->target.buf);
+		emit_grain_join(g, &b, "t", "x");
+		dla_buf_addch(&b, ')');
+	}
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INSERTED,
+		      only_new ? "insert new rows" : "insert rows", &b, NULL);
+}
+
+/* merge: rows whose grain exists and whose values differ (NULL-safe),
+ * lookup keys included */
+static void emit_update_changed(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	size_t n = 0;
+
+	dla_buf_addf(&b, "UPDATE %s AS t\nSET ", g->target.buf);
+	for (size_t i = 0; i < g->n_staged; i++) {
+		const char *c = g->staged[i]->name;
+		if (g->stored[i] && !is_grain(g, c))
+			dla_buf_addf(&b, "%s%s = x.%s", n++ ? ", " : "", c, c);
+	}
+	for (size_t i = 0; i < g->n_lk; i++)
+		dla_buf_addf(&b, "%s%s = x.%s", n++ ? ", " : "", g->lk[i].key, g->lk[i].key);
+	if (!n) {
+		dla_buf_release(&b);   /* nothing but the grain: nothing can change */
+		return;
+	}
+	dla_buf_addf(&b, ", %s = ", g->hk->run_id);
+	g->d->quote_literal(&b, g->in->run_id);
+	dla_buf_addf(&b, ", %s = ", g->hk->loaded_at);
+	g->d->now_utc(&b);
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE ", DLA_STAGE_TABLE);
+	emit_grain_join(g, &b, "t", "x");
+	dla_buf_adds(&b, "\n  AND (");
+	n = 0;
+	for (size_t i = 0; i < g->n_staged; i++) {
+		const char *c = g->staged[i]->name;
+		if (!g->stored[i] || is_grain(g, c))
+			continue;
+		if (n++)
+			dla_buf_adds(&b, " OR ");
+		emit_distinct(g, &b, "t", "x", c);
+	}
+	for (size_t i = 0; i < g->n_lk; i++) {
+		if (n++)
+			dla_buf_adds(&b, " OR ");
+		emit_distinct(g, &b, "t", "x", g->lk[i].key);
+	}
+	dla_buf_addch(&b, ')');
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED, "update changed rows", &b, NULL);
+}
+
+static void emit_delete_partitions(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	const char *p = g->fact->partition_column;
+
+	dla_buf_addf(&b, "DELETE FROM %s\nWHERE %s IN (SELECT x.%s FROM %s x)\n"
+		     "   OR (%s IS NULL AND EXISTS (SELECT 1 FROM %s x WHERE x.%s IS NULL))",
+		     g->target.buf, p, p, DLA_STAGE_TABLE, p, DLA_STAGE_TABLE, p);
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_DELETED,
+		      "delete the partitions present in the source", &b, NULL);
+}
+
+static void emit_delete_all(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	dla_buf_addf(&b, "DELETE FROM %s", g->target.buf);
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_DELETED, "delete all rows", &b, NULL);
+}
+
+static void emit_load(struct fact_gen *g, struct dla_stmts *out)
+{
+	if (g->rebuild) {
+		emit_delete_all(g, out);
+		emit_insert(g, out, false);
+		return;
+	}
+	switch (g->fact->load) {
+	case DLA_LOAD_APPEND:
+		emit_insert(g, out, true);
+		break;
+	case DLA_LOAD_MERGE:
+	case DLA_LOAD_INCREMENTAL:
+		emit_update_changed(g, out);
+		emit_insert(g, out, true);
+		break;
+	case DLA_LOAD_DELETE_INSERT:
+		emit_delete_partitions(g, out);
+		emit_insert(g, out, false);
+		break;
+	case DLA_LOAD_REPLACE:
+		emit_delete_all(g, out);
+		emit_insert(g, out, false);
+		break;
+	}
+}
+
+static void emit_cleanup(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	g->d->drop_temp_table(&b, DLA_STAGE_TABLE);
+	dla_stmts_add(out, DLA_STMT_CLEANUP, DLA_COUNT_NONE, "drop stage", &b, NULL);
+}
+
+static void release_gen(struct fact_gen *g)
+{
+	if (g->lk)
+		for (size_t i = 0; i < g->n_lk; i++)
+			dla_buf_release(&g->lk[i].relation);
+	dla_free(g->lk);
+	dla_free(g->staged);
+	dla_free(g->stored);
+	dla_buf_release(&g->target);
+}
+
+enum dla_code dla_sqlgen_fact(const struct dla_load_input *in,
+			      const struct dla_fact *fact,
+			      struct dla_stmts *out, struct dla_buf *errmsg)
+{
+	struct fact_gen g;
+	enum dla_code rc;
+
+	memset(&g, 0, sizeof(g));
+	g.in = in;
+	g.fact = fact;
+	g.d = in->dialect;
+	g.hk = &in->project->hk;
+	g.err = errmsg;
+	g.rebuild = in->full_refresh || fact->load == DLA_LOAD_REPLACE;
+	dla_buf_init(&g.target);
+	in->dialect->relation(&g.target, fact->schema, fact->name);
+
+	rc = resolve(&g);
+	if (rc == DLA_OK)
+		rc = emit_target_ddl(&g, out);
+	if (rc == DLA_OK) {
+		emit_stage(&g, out);
+		emit_checks(&g, out);
+		for (size_t i = 0; i < g.n_lk; i++)
+			if (g.lk[i].spec->on_missing == DLA_MISSING_INFER)
+				emit_inferred(&g, out, &g.lk[i]);
+		emit_load(&g, out);
+		emit_cleanup(&g, out);
+		if (dla_stmts_failed(out) || dla_buf_failed(&g.target))
+			rc = DLA_ERR_NOMEM;
+	}
+	release_gen(&g);
+	return rc;
+}

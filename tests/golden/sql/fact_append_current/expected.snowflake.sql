@@ -1,0 +1,39 @@
+-- ddl: add new column
+ALTER TABLE presentation.fact_sales ADD COLUMN sale_date DATE;
+
+-- ddl: drop stale stage
+DROP TABLE IF EXISTS dla_stage;
+
+-- ddl: stage source with resolved keys
+CREATE TEMPORARY TABLE dla_stage AS
+SELECT s.order_id, s.line_no, s.product_code, s.quantity, s.amount, s.sold_at, s.sale_date, s.customer_id,
+       COALESCE(d1.customer_sk, -1) AS customer_sk
+FROM staging.sale s
+LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
+                  LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
+           FROM presentation.dim_customer) d1
+       ON d1.customer_id = s.customer_id AND d1.dla_next IS NULL;
+
+-- check: duplicate grain
+SELECT order_id, line_no, COUNT(*) AS dla_rows
+FROM dla_stage
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
+LIMIT 5;
+
+-- check: NULL grain
+SELECT order_id, line_no
+FROM dla_stage
+WHERE order_id IS NULL OR line_no IS NULL
+LIMIT 5;
+
+-- dml: insert new rows
+INSERT INTO presentation.fact_sales (order_id, line_no, product_code, quantity, amount, sold_at, sale_date, customer_sk, dla_run_id, dla_loaded_at)
+SELECT x.order_id, x.line_no, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, x.customer_sk, 'r1', SYSDATE()
+FROM dla_stage x
+WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_sales t WHERE t.order_id = x.order_id AND t.line_no = x.line_no);
+
+-- cleanup: drop stage
+DROP TABLE IF EXISTS dla_stage;
+

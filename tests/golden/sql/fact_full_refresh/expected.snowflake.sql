@@ -1,0 +1,33 @@
+-- ddl: drop stale stage
+DROP TABLE IF EXISTS dla_stage;
+
+-- ddl: stage source
+CREATE TEMPORARY TABLE dla_stage AS
+SELECT s.order_id, s.line_no, s.customer_id, s.product_code, s.quantity, s.amount, s.sold_at, s.sale_date
+FROM staging.sale s;
+
+-- check: duplicate grain
+SELECT order_id, line_no, COUNT(*) AS dla_rows
+FROM dla_stage
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
+LIMIT 5;
+
+-- check: NULL grain
+SELECT order_id, line_no
+FROM dla_stage
+WHERE order_id IS NULL OR line_no IS NULL
+LIMIT 5;
+
+-- dml: delete all rows
+DELETE FROM presentation.fact_sales;
+
+-- dml: insert rows
+INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, dla_run_id, dla_loaded_at)
+SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, 'r1', SYSDATE()
+FROM dla_stage x;
+
+-- cleanup: drop stage
+DROP TABLE IF EXISTS dla_stage;
+

@@ -1,0 +1,40 @@
+-- ddl: drop stale stage
+DROP TABLE IF EXISTS temp.dla_stage;
+
+-- ddl: stage source
+CREATE TEMP TABLE dla_stage AS
+SELECT s.order_id, s.line_no, s.customer_id, s.product_code, s.quantity, s.amount, s.sold_at, s.sale_date
+FROM staging.sale s
+CROSS JOIN (SELECT MAX(order_id) AS v FROM presentation.fact_sales) dla_max
+WHERE dla_max.v IS NULL OR s.order_id > dla_max.v;
+
+-- check: duplicate grain
+SELECT order_id, line_no, COUNT(*) AS dla_rows
+FROM dla_stage
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
+LIMIT 5;
+
+-- check: NULL grain
+SELECT order_id, line_no
+FROM dla_stage
+WHERE order_id IS NULL OR line_no IS NULL
+LIMIT 5;
+
+-- dml: update changed rows
+UPDATE presentation.fact_sales AS t
+SET customer_id = x.customer_id, product_code = x.product_code, quantity = x.quantity, amount = x.amount, sold_at = x.sold_at, sale_date = x.sale_date, dla_run_id = 'r1', dla_loaded_at = strftime('%Y-%m-%d %H:%M:%S','now')
+FROM dla_stage AS x
+WHERE t.order_id = x.order_id AND t.line_no = x.line_no
+  AND ((t.customer_id IS NOT x.customer_id) OR (t.product_code IS NOT x.product_code) OR (t.quantity IS NOT x.quantity) OR (t.amount IS NOT x.amount) OR (t.sold_at IS NOT x.sold_at) OR (t.sale_date IS NOT x.sale_date));
+
+-- dml: insert new rows
+INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, dla_run_id, dla_loaded_at)
+SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, 'r1', strftime('%Y-%m-%d %H:%M:%S','now')
+FROM dla_stage x
+WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_sales t WHERE t.order_id = x.order_id AND t.line_no = x.line_no);
+
+-- cleanup: drop stage
+DROP TABLE IF EXISTS temp.dla_stage;
+

@@ -1,0 +1,63 @@
+-- ddl: drop stale stage
+DROP TABLE IF EXISTS temp.dla_stage;
+
+-- ddl: stage source with resolved keys
+CREATE TEMP TABLE dla_stage AS
+SELECT s.order_id, s.line_no, s.customer_id, s.product_code, s.quantity, s.amount, s.sold_at, s.sale_date,
+       CASE WHEN s.customer_id IS NULL THEN -1 ELSE d1.customer_sk END AS customer_sk
+FROM staging.sale s
+CROSS JOIN (SELECT MAX(sold_at) AS v FROM presentation.fact_sales) dla_max
+LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
+                  ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
+                  LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
+           FROM presentation.dim_customer) d1
+       ON d1.customer_id = s.customer_id
+      AND (d1.dla_rn = 1 OR d1.valid_from <= (s.sold_at) OR (s.sold_at) IS NULL)
+      AND (d1.dla_next IS NULL OR (s.sold_at) < d1.dla_next)
+WHERE dla_max.v IS NULL OR (s.sold_at) > strftime('%Y-%m-%d %H:%M:%f', (dla_max.v), '-259200 seconds');
+
+-- check: duplicate grain
+SELECT order_id, line_no, COUNT(*) AS dla_rows
+FROM dla_stage
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
+LIMIT 5;
+
+-- check: NULL grain
+SELECT order_id, line_no
+FROM dla_stage
+WHERE order_id IS NULL OR line_no IS NULL
+LIMIT 5;
+
+-- dml: insert inferred members
+INSERT INTO presentation.dim_customer (customer_sk, customer_id, valid_from, valid_to, is_current, is_inferred, dla_run_id, dla_updated_at)
+SELECT (SELECT COALESCE(MAX(customer_sk), 0) FROM presentation.dim_customer WHERE customer_sk > 0) + ROW_NUMBER() OVER (ORDER BY m.customer_id),
+       m.customer_id, '1900-01-01 00:00:00', '9999-12-31 00:00:00', 1, 1, 'r1', strftime('%Y-%m-%d %H:%M:%S','now')
+FROM (SELECT DISTINCT s.customer_id AS customer_id
+      FROM dla_stage s
+      WHERE s.customer_sk IS NULL
+        AND NOT EXISTS (SELECT 1 FROM presentation.dim_customer d1 WHERE d1.customer_id = s.customer_id)) m;
+
+-- dml: use inferred members
+UPDATE dla_stage AS s
+SET customer_sk = d1.customer_sk
+FROM presentation.dim_customer AS d1
+WHERE s.customer_sk IS NULL AND d1.customer_id = s.customer_id;
+
+-- dml: update changed rows
+UPDATE presentation.fact_sales AS t
+SET customer_id = x.customer_id, product_code = x.product_code, quantity = x.quantity, amount = x.amount, sold_at = x.sold_at, sale_date = x.sale_date, customer_sk = x.customer_sk, dla_run_id = 'r1', dla_loaded_at = strftime('%Y-%m-%d %H:%M:%S','now')
+FROM dla_stage AS x
+WHERE t.order_id = x.order_id AND t.line_no = x.line_no
+  AND ((t.customer_id IS NOT x.customer_id) OR (t.product_code IS NOT x.product_code) OR (t.quantity IS NOT x.quantity) OR (t.amount IS NOT x.amount) OR (t.sold_at IS NOT x.sold_at) OR (t.sale_date IS NOT x.sale_date) OR (t.customer_sk IS NOT x.customer_sk));
+
+-- dml: insert new rows
+INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, customer_sk, dla_run_id, dla_loaded_at)
+SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, x.customer_sk, 'r1', strftime('%Y-%m-%d %H:%M:%S','now')
+FROM dla_stage x
+WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_sales t WHERE t.order_id = x.order_id AND t.line_no = x.line_no);
+
+-- cleanup: drop stage
+DROP TABLE IF EXISTS temp.dla_stage;
+

@@ -1,0 +1,89 @@
+-- ddl: create target table
+CREATE TABLE presentation.fact_sales (
+    order_id BIGINT,
+    line_no BIGINT,
+    customer_id BIGINT,
+    product_code TEXT,
+    quantity BIGINT,
+    amount NUMERIC(12,2),
+    sold_at TIMESTAMP,
+    sale_date DATE,
+    customer_sk BIGINT,
+    product_key BIGINT,
+    dla_run_id TEXT,
+    dla_loaded_at TIMESTAMP,
+    PRIMARY KEY (order_id, line_no)
+);
+
+-- ddl: drop stale stage
+DROP TABLE IF EXISTS pg_temp.dla_stage;
+
+-- ddl: stage source with resolved keys
+CREATE TEMPORARY TABLE dla_stage AS
+SELECT s.order_id, s.line_no, s.customer_id, s.product_code, s.quantity, s.amount, s.sold_at, s.sale_date,
+       CASE WHEN s.customer_id IS NULL THEN -1 ELSE d1.customer_sk END AS customer_sk,
+       CASE WHEN s.product_code IS NULL THEN -1 ELSE d2.product_key END AS product_key
+FROM staging.sale s
+LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
+                  ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
+                  LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
+           FROM presentation.dim_customer) d1
+       ON d1.customer_id = s.customer_id
+      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP) OR CAST(s.sold_at AS TIMESTAMP) IS NULL)
+      AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP) < d1.dla_next)
+LEFT JOIN presentation.dim_product d2
+       ON d2.product_code = s.product_code;
+
+-- check: duplicate grain
+SELECT order_id, line_no, COUNT(*) AS dla_rows
+FROM dla_stage
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
+LIMIT 5;
+
+-- check: NULL grain
+SELECT order_id, line_no
+FROM dla_stage
+WHERE order_id IS NULL OR line_no IS NULL
+LIMIT 5;
+
+-- dml: insert inferred members
+INSERT INTO presentation.dim_customer (customer_sk, customer_id, valid_from, valid_to, is_current, is_inferred, dla_run_id, dla_updated_at)
+SELECT (SELECT COALESCE(MAX(customer_sk), 0) FROM presentation.dim_customer WHERE customer_sk > 0) + ROW_NUMBER() OVER (ORDER BY m.customer_id),
+       m.customer_id, TIMESTAMP '1900-01-01 00:00:00', NULL, TRUE, TRUE, 'r1', (now() AT TIME ZONE 'UTC')
+FROM (SELECT DISTINCT s.customer_id AS customer_id
+      FROM dla_stage s
+      WHERE s.customer_sk IS NULL
+        AND NOT EXISTS (SELECT 1 FROM presentation.dim_customer d1 WHERE d1.customer_id = s.customer_id)) m;
+
+-- dml: use inferred members
+UPDATE dla_stage AS s
+SET customer_sk = d1.customer_sk
+FROM presentation.dim_customer AS d1
+WHERE s.customer_sk IS NULL AND d1.customer_id = s.customer_id;
+
+-- dml: insert inferred members
+INSERT INTO presentation.dim_product (product_key, product_code, is_deleted, is_inferred, dla_run_id, dla_updated_at)
+SELECT (SELECT COALESCE(MAX(product_key), 0) FROM presentation.dim_product WHERE product_key > 0) + ROW_NUMBER() OVER (ORDER BY m.product_code),
+       m.product_code, FALSE, TRUE, 'r1', (now() AT TIME ZONE 'UTC')
+FROM (SELECT DISTINCT s.product_code AS product_code
+      FROM dla_stage s
+      WHERE s.product_key IS NULL
+        AND NOT EXISTS (SELECT 1 FROM presentation.dim_product d2 WHERE d2.product_code = s.product_code)) m;
+
+-- dml: use inferred members
+UPDATE dla_stage AS s
+SET product_key = d2.product_key
+FROM presentation.dim_product AS d2
+WHERE s.product_key IS NULL AND d2.product_code = s.product_code;
+
+-- dml: insert new rows
+INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, customer_sk, product_key, dla_run_id, dla_loaded_at)
+SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, x.customer_sk, x.product_key, 'r1', (now() AT TIME ZONE 'UTC')
+FROM dla_stage x
+WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_sales t WHERE t.order_id = x.order_id AND t.line_no = x.line_no);
+
+-- cleanup: drop stage
+DROP TABLE IF EXISTS pg_temp.dla_stage;
+
