@@ -5,6 +5,7 @@
  * own transaction.
  */
 #include "alloc.h"
+#include "buf.h"
 #include "commands.h"
 #include "csv.h"
 #include "diag_print.h"
@@ -19,10 +20,11 @@
 
 #define PROG "dla seed"
 
-enum { OPT_SELECT };
+enum { OPT_SELECT, OPT_FROM };
 
 static const struct dla_optspec seed_options[] = {
 	{ "--select", 0, true, OPT_SELECT },
+	{ "--from", 0, true, OPT_FROM },
 };
 
 /* One source to seed. */
@@ -50,31 +52,39 @@ static void print_error(const char *message)
 
 /* Phase 1: read and parse every CSV; every error becomes a diagnostic
  * "seeds/x.csv:7:12: error: ..." (no database is touched). */
-static void read_seeds(const char *project_dir, struct seed_item *items, size_t n,
-		       struct dla_diags *diags)
+/* With --from DIR, each source's CSV is DIR/<file name of its seed>
+ * (e.g. the next batch of a demo), DIR relative to the project. */
+static void read_seeds(const char *project_dir, const char *from_dir,
+		       struct seed_item *items, size_t n, struct dla_diags *diags)
 {
 	for (size_t i = 0; i < n; i++) {
 		const char *seed = items[i].source->seed;
 		struct dla_csv_error err;
-		char *path;
-		size_t len = strlen(project_dir) + strlen(seed) + 2;
+		struct dla_buf shown = DLA_BUF_INIT, path = DLA_BUF_INIT;
 		enum dla_code rc;
 
-		path = dla_malloc(len);
-		if (!path) {
-			diags->nomem = true;
-			return;
+		if (from_dir) {
+			const char *base = strrchr(seed, '/');
+			dla_buf_addf(&shown, "%s/%s", from_dir, base ? base + 1 : seed);
+		} else {
+			dla_buf_adds(&shown, seed);
 		}
-		if (seed[0] == '/')
-			snprintf(path, len, "%s", seed);
+		if (shown.buf[0] == '/')
+			dla_buf_adds(&path, shown.buf);
 		else
-			snprintf(path, len, "%s/%s", project_dir, seed);
-		rc = dla_csv_read_file(path, &items[i].csv, &err);
-		dla_free(path);
+			dla_buf_addf(&path, "%s/%s", project_dir, shown.buf);
+		if (dla_buf_failed(&shown) || dla_buf_failed(&path)) {
+			diags->nomem = true;
+			rc = DLA_ERR_NOMEM;
+		} else {
+			rc = dla_csv_read_file(path.buf, &items[i].csv, &err);
+		}
 		if (rc == DLA_ERR_NOMEM)
 			diags->nomem = true;
 		else if (rc != DLA_OK)
-			dla_error_at(diags, seed, err.line, err.col, "%s", err.message);
+			dla_error_at(diags, shown.buf, err.line, err.col, "%s", err.message);
+		dla_buf_release(&shown);
+		dla_buf_release(&path);
 	}
 }
 
@@ -151,6 +161,7 @@ static int seed_run(int argc, char **argv, const struct dla_global_opts *opts)
 	bool *selected = NULL;
 	size_t n_select = 0, n_items = 0;
 	const char *value, *dir = opts->project_dir ? opts->project_dir : ".";
+	const char *from_dir = NULL;
 	int opt, rc;
 	enum dla_code code;
 
@@ -170,7 +181,10 @@ static int seed_run(int argc, char **argv, const struct dla_global_opts *opts)
 			dla_free(select);
 			return dla_usage_error(PROG, "unexpected argument '%s'", value);
 		}
-		select[n_select++] = value;
+		if (opt == OPT_FROM)
+			from_dir = value;
+		else
+			select[n_select++] = value;
 	}
 
 	rc = dla_open_project(&op, opts);
@@ -208,7 +222,7 @@ static int seed_run(int argc, char **argv, const struct dla_global_opts *opts)
 		goto out;
 	}
 
-	read_seeds(dir, items, n_items, &diags);
+	read_seeds(dir, from_dir, items, n_items, &diags);
 	if (dla_diags_has_errors(&diags)) {
 		dla_diags_print(stderr, &diags, dir);
 		fputs(PROG ": nothing loaded\n", stderr);
@@ -240,12 +254,14 @@ const struct dla_command cmd_seed_entry = {
 	.name = "seed",
 	.summary = "load seeds/*.csv into their sources (replace)",
 	.usage =
-	"usage: dla [--project DIR] [--target NAME] seed [--select S]...\n"
+	"usage: dla [--project DIR] [--target NAME] seed [--select S]... [--from DIR]\n"
 	"\n"
 	"Loads the CSV file named by `seed:` of each selected source into the\n"
 	"source's table, replacing its contents.  Without --select every source\n"
 	"with a seed is loaded.  Selectors as for `dla run` (name, +name, name+,\n"
 	"tag:T, path:P); only the selected sources that have a seed are loaded.\n"
+	"With --from DIR each CSV is read from DIR (relative to the project)\n"
+	"under its seed's file name instead, e.g. --from seeds/batch2.\n"
 	"\n"
 	"Every CSV file is read and checked first; any error (ragged row,\n"
 	"unterminated quote, bad header ...) is reported as file:line:col and\n"

@@ -13,6 +13,7 @@
 const struct dla_command *const dla_commands[] = {
 	&cmd_validate_entry,
 	&cmd_plan_entry,
+	&cmd_seed_entry,
 	&cmd_run_entry,
 	NULL,
 };
