@@ -129,7 +129,7 @@ scenario() {
 	check "node counts" "dim_customer|dimension|success|2|2|1|0" \
 		"$(q "select n.node, n.kind, n.status, n.rows_inserted, n.rows_updated, n.rows_expired, n.rows_deleted
 		      from dla_meta.dla_node_run n join dla_meta.dla_run r on r.run_id = n.run_id
-		      where n.node = 'dim_customer' and r.as_of like '2026-02-01%' order by n.run_id limit 1")"
+		      where n.node = 'dim_customer' and cast(r.as_of as varchar(32)) like '2026-02-01%' order by n.run_id limit 1")"
 	check "lineage" "dim_customer|dla_views.v_customer|presentation.dim_customer
 v_customer|staging.customer|dla_views.v_customer" \
 		"$(q "select node, input_relation, output_relation from dla_meta.dla_lineage
