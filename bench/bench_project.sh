@@ -96,4 +96,7 @@ echo "  $n specs, $(find "$out/views" -name '*.sql' | wc -l | tr -d ' ') views,"
 cache=$(drop_caches)
 measure "dla validate ($cache cache)" "$dla" --project "$out" validate
 measure "dla validate (warm cache)" "$dla" --project "$out" validate
-measure "dla plan --format json" "$dla" --project "$out" plan --format json
+measure "dla plan --format json (warm)" "$dla" --project "$out" plan --format json
+measure "dla plan (warm cache)" "$dla" --project "$out" plan
+cache=$(drop_caches)
+measure "dla plan ($cache cache)" "$dla" --project "$out" plan

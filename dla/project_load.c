@@ -21,6 +21,7 @@
  * SQLite database .dla/warehouse.db.  Without `default_target`, a single
  * target is the default; with several, `default_target` is required.
  */
+#include "prefetch.h"
 #include "project_internal.h"
 #include "alloc.h"
 #include "buf.h"
@@ -761,6 +762,10 @@ static void loader_release(struct dla_loader *L)
 	dla_strmap_release(&L->relations);
 }
 
+/* Prefetch files when a project has at least this many (see prefetch.h). */
+#define PREFETCH_MIN_FILES 64
+#define PREFETCH_THREADS 8
+
 enum dla_code dla_project_load(struct dla_project *p, const char *dir,
 			       dla_env_lookup_fn env_lookup, void *env_ctx,
 			       struct dla_diags *diags)
@@ -769,6 +774,8 @@ enum dla_code dla_project_load(struct dla_project *p, const char *dir,
 	static const char *const sql_suffixes[] = { ".sql" };
 	struct dla_loader L;
 	struct pathlist models = { 0 }, views = { 0 };
+	struct dla_prefetch *prefetch = NULL;
+	const char **in_order = NULL;
 	size_t errors_before = diags->n_errors;
 	enum dla_code rc;
 
@@ -803,15 +810,30 @@ enum dla_code dla_project_load(struct dla_project *p, const char *dir,
 		L.nomem = true;
 	if (models.n)
 		qsort(models.items, models.n, sizeof(*models.items), cmp_paths);
-	for (size_t i = 0; i < models.n && !L.nomem; i++)
-		load_model_file(&L, models.items[i]);
-
 	if (!L.nomem && find_files(&L, "views", false, 0, sql_suffixes, 1, &views))
 		L.nomem = true;
 	if (views.n)
 		qsort(views.items, views.n, sizeof(*views.items), cmp_paths);
+
+	/* big projects: read ahead of the parser so a cold page cache does not
+	 * make us wait for the disk one file at a time */
+	if (!L.nomem && models.n + views.n >= PREFETCH_MIN_FILES) {
+		in_order = dla_calloc(models.n + views.n, sizeof(*in_order));
+		if (in_order) {
+			for (size_t i = 0; i < models.n; i++)
+				in_order[i] = models.items[i];
+			for (size_t i = 0; i < views.n; i++)
+				in_order[models.n + i] = views.items[i];
+			prefetch = dla_prefetch_start(p->dir, in_order, models.n + views.n,
+						      PREFETCH_THREADS);
+		}
+	}
+	for (size_t i = 0; i < models.n && !L.nomem; i++)
+		load_model_file(&L, models.items[i]);
 	for (size_t i = 0; i < views.n && !L.nomem; i++)
 		load_view_file(&L, views.items[i]);
+	dla_prefetch_stop(prefetch);
+	dla_free(in_order);
 
 	p->sources = arena_copy(&L, L.sources, L.n_sources, sizeof(*L.sources));
 	p->n_sources = p->sources ? L.n_sources : 0;
