@@ -296,14 +296,27 @@ static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_nod
 	return rc;
 }
 
-static void prepare_view(struct dla_warehouse *wh, const struct dla_node_work *w,
-			 const struct dla_view *view, struct dla_stmts *out)
+/* A view node: (drop,) create or replace, then read it once. */
+static void view_statements(struct dla_warehouse *wh, const struct dla_node_work *w,
+			    const struct dla_view *view, bool drop_first,
+			    struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT;
 
 	add_query_tag(wh, w, out);
+	if (drop_first) {
+		wh->dialect->drop_view(&b, w->project->views_schema, view->name);
+		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "drop view", &b, NULL);
+	}
 	wh->dialect->create_view(&b, w->project->views_schema, view->name, view->sql);
 	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "create view", &b, NULL);
+	/* engines that resolve a view's columns only when it is read (SQLite)
+	 * would accept a broken view: read it once, so the node fails here */
+	dla_buf_adds(&b, "SELECT * FROM ");
+	wh->dialect->view_relation(&b, w->project->views_schema, view->name);
+	dla_buf_adds(&b, " WHERE 1 = 0");
+	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "view compiles", &b,
+		      "view returned rows for WHERE 1 = 0");
 }
 
 enum dla_code dla_node_prepare(struct dla_warehouse *wh, const struct dla_node_work *w,
@@ -314,7 +327,8 @@ enum dla_code dla_node_prepare(struct dla_warehouse *wh, const struct dla_node_w
 
 	switch (node->kind) {
 	case DLA_NODE_VIEW:
-		prepare_view(wh, w, node->spec.view, out);
+		/* per-connection views already exist on this connection */
+		view_statements(wh, w, node->spec.view, wh->dialect->views_per_connection, out);
 		break;
 	case DLA_NODE_DIMENSION:
 		return prepare_dimension(wh, w, node->spec.dimension, out, errmsg, dberr);
@@ -366,15 +380,33 @@ static long *counter_of(struct dla_node_counts *c, enum dla_counter which)
 	return NULL;
 }
 
+/* dla_node_execute; *failed_kind receives the kind of the statement that
+ * failed (DLA_STMT_CLEANUP when none did). */
+static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stmts *stmts,
+				  struct dla_node_counts *counts, double *db_seconds,
+				  struct dla_buf *errmsg, struct dla_db_error *dberr,
+				  enum dla_stmt_kind *failed_kind);
+
 enum dla_code dla_node_execute(struct dla_warehouse *wh, const struct dla_stmts *stmts,
 			       struct dla_node_counts *counts, double *db_seconds,
 			       struct dla_buf *errmsg, struct dla_db_error *dberr)
+{
+	enum dla_stmt_kind failed_kind;
+
+	return execute_list(wh, stmts, counts, db_seconds, errmsg, dberr, &failed_kind);
+}
+
+static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stmts *stmts,
+				  struct dla_node_counts *counts, double *db_seconds,
+				  struct dla_buf *errmsg, struct dla_db_error *dberr,
+				  enum dla_stmt_kind *failed_kind)
 {
 	struct dla_node_counts local = { 0 };
 	double started = monotonic_seconds();
 	enum dla_code rc = DLA_OK;
 	size_t i;
 
+	*failed_kind = DLA_STMT_CLEANUP;
 	rc = dla_db_begin(wh->db, dberr);
 	if (rc != DLA_OK) {
 		dla_buf_addf(errmsg, "cannot start a transaction: %s",
@@ -399,10 +431,13 @@ enum dla_code dla_node_execute(struct dla_warehouse *wh, const struct dla_stmts 
 					     dberr ? dberr->message : dla_strerror(rc));
 			}
 			dla_db_result_free(res);
+			if (rc != DLA_OK)
+				*failed_kind = st->kind;
 			continue;
 		}
 		rc = dla_db_exec(wh->db, st->sql, NULL, 0, &rows, dberr);
 		if (rc != DLA_OK) {
+			*failed_kind = st->kind;
 			dla_buf_addf(errmsg, "%s failed: %s", st->label,
 				     dberr ? dberr->message : dla_strerror(rc));
 			break;
@@ -481,14 +516,11 @@ static enum dla_code rerun_view_dropping_first(struct dla_warehouse *wh,
 {
 	const struct dla_view *view = w->dag->nodes[w->node].spec.view;
 	struct dla_stmts stmts = DLA_STMTS_INIT;
-	struct dla_buf b = DLA_BUF_INIT, second = DLA_BUF_INIT;
+	struct dla_buf second = DLA_BUF_INIT;
 	double more = 0;
 	enum dla_code rc;
 
-	wh->dialect->drop_view(&b, w->project->views_schema, view->name);
-	dla_stmts_add(&stmts, DLA_STMT_DDL, DLA_COUNT_NONE, "drop view", &b, NULL);
-	wh->dialect->create_view(&b, w->project->views_schema, view->name, view->sql);
-	dla_stmts_add(&stmts, DLA_STMT_DDL, DLA_COUNT_NONE, "create view", &b, NULL);
+	view_statements(wh, w, view, true, &stmts);
 	if (dla_stmts_failed(&stmts)) {
 		dla_stmts_release(&stmts);
 		return DLA_ERR_NOMEM;
@@ -512,10 +544,14 @@ enum dla_code dla_node_run(struct dla_warehouse *wh, const struct dla_node_work 
 	double seconds = 0;
 	enum dla_code rc;
 
+	enum dla_stmt_kind failed_kind = DLA_STMT_CLEANUP;
+
 	rc = dla_node_prepare(wh, w, &stmts, errmsg, dberr);
 	if (rc == DLA_OK)
-		rc = dla_node_execute(wh, &stmts, counts, &seconds, errmsg, dberr);
-	if (rc == DLA_ERR_DB && w->dag->nodes[w->node].kind == DLA_NODE_VIEW)
+		rc = execute_list(wh, &stmts, counts, &seconds, errmsg, dberr, &failed_kind);
+	/* only a refused CREATE OR REPLACE is worth a drop + create */
+	if (rc == DLA_ERR_DB && failed_kind == DLA_STMT_DDL &&
+	    w->dag->nodes[w->node].kind == DLA_NODE_VIEW)
 		rc = rerun_view_dropping_first(wh, w, counts, &seconds, errmsg, dberr);
 	dla_stmts_release(&stmts);
 	if (db_seconds)

@@ -161,6 +161,9 @@ void dla_progress_node_end(const struct dla_progress *pr,
 	if (!strcmp(n->status, "skipped")) {
 		printf("%s  %zu of %zu %s%s%s %s (%s): %s\n", clock, n->index, pr->total,
 		       on, word, off, n->node, kind, n->error ? n->error : "skipped");
+	} else if (!strcmp(n->status, "success") && !strcmp(n->kind, "view")) {
+		printf("%s  %zu of %zu %s%s%s %s (%s) in %.2fs\n", clock, n->index,
+		       pr->total, on, word, off, n->node, kind, n->seconds);
 	} else if (!strcmp(n->status, "success")) {
 		printf("%s  %zu of %zu %s%s%s %s (%s) +%ld ~%ld -%ld", clock, n->index,
 		       pr->total, on, word, off, n->node, kind, n->inserted, n->updated,
