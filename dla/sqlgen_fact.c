@@ -570,13 +570,38 @@ static bool incremental_read(const struct fact_gen *g)
 	return g->inc && !g->rebuild;
 }
 
+/*
+ * A stored column is staged as the fact will store it: cast to the fact
+ * column's type (the existing column's, else the source's).  Change
+ * detection then compares like with like; on SQLite this matters: a view's
+ * expression column is described as text, so the fact column is TEXT and
+ * holds '0', while the uncast stage column (no affinity) would hold 0, and
+ * '0' IS NOT 0 there.
+ */
+static void emit_staged_column(struct fact_gen *g, struct dla_buf *b, size_t i)
+{
+	const struct dla_column *c = g->staged[i];
+	const struct dla_column *have;
+
+	if (!g->stored[i]) {
+		dla_buf_addf(b, "s.%s", c->name);
+		return;
+	}
+	have = find_column(g->in->target_cols, g->in->n_target_cols, c->name);
+	dla_buf_addf(b, "CAST(s.%s AS ", c->name);
+	g->d->type_name(b, have ? &have->type : &c->type);
+	dla_buf_addf(b, ") AS %s", c->name);
+}
+
 static void emit_stage(struct fact_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf sel = DLA_BUF_INIT, b = DLA_BUF_INIT;
 
 	dla_buf_adds(&sel, "SELECT ");
-	for (size_t i = 0; i < g->n_staged; i++)
-		dla_buf_addf(&sel, "%ss.%s", i ? ", " : "", g->staged[i]->name);
+	for (size_t i = 0; i < g->n_staged; i++) {
+		dla_buf_adds(&sel, i == 0 ? "" : i % 4 ? ", " : ",\n       ");
+		emit_staged_column(g, &sel, i);
+	}
 	for (size_t i = 0; i < g->n_lk; i++) {
 		dla_buf_adds(&sel, ",\n       ");
 		emit_key_expr(&sel, &g->lk[i]);

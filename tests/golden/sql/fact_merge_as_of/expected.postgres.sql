@@ -20,7 +20,8 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 
 -- ddl: stage source with resolved keys
 CREATE TEMPORARY TABLE dla_stage AS
-SELECT s.order_id, s.line_no, s.customer_id, s.product_code, s.quantity, s.amount, s.sold_at, s.sale_date,
+SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.customer_id AS BIGINT) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
+       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
        COALESCE(d1.customer_sk, -1) AS customer_sk,
        CASE WHEN s.product_code IS NULL THEN -1 ELSE d2.product_key END AS product_key
 FROM staging.sale s

@@ -3,7 +3,8 @@ DROP TABLE IF EXISTS dla_stage;
 
 -- ddl: stage source
 CREATE TEMPORARY TABLE dla_stage AS
-SELECT s.order_id, s.line_no, s.customer_id, s.product_code, s.quantity, s.amount, s.sold_at, s.sale_date
+SELECT CAST(s.order_id AS NUMBER(38,0)) AS order_id, CAST(s.line_no AS NUMBER(38,0)) AS line_no, CAST(s.customer_id AS NUMBER(38,0)) AS customer_id, CAST(s.product_code AS VARCHAR) AS product_code,
+       CAST(s.quantity AS NUMBER(38,0)) AS quantity, CAST(s.amount AS NUMBER(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP_NTZ) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date
 FROM staging.sale s;
 
 -- check: duplicate grain

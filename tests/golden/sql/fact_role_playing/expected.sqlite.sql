@@ -16,7 +16,7 @@ DROP TABLE IF EXISTS temp.dla_stage;
 
 -- ddl: stage source with resolved keys
 CREATE TEMP TABLE dla_stage AS
-SELECT s.gift_id, s.buyer_id, s.recipient_id, s.sent_at,
+SELECT CAST(s.gift_id AS INTEGER) AS gift_id, CAST(s.buyer_id AS INTEGER) AS buyer_id, CAST(s.recipient_id AS INTEGER) AS recipient_id, CAST(s.sent_at AS TEXT) AS sent_at,
        CASE WHEN s.buyer_id IS NULL THEN -1 ELSE d1.customer_sk END AS buyer_sk,
        CASE WHEN s.recipient_id IS NULL THEN -1 ELSE d2.customer_sk END AS recipient_sk
 FROM staging.gift s
