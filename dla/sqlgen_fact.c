@@ -572,7 +572,8 @@ static bool incremental_read(const struct fact_gen *g)
 
 /*
  * A stored column is staged as the fact will store it: cast to the fact
- * column's type (the existing column's, else the source's).  Change
+ * column's type (the existing column's, else the source's; text without a
+ * length, so a value too long fails at the insert instead of being cut).  Change
  * detection then compares like with like; on SQLite this matters: a view's
  * expression column is described as text, so the fact column is TEXT and
  * holds '0', while the uncast stage column (no affinity) would hold 0, and
@@ -582,14 +583,18 @@ static void emit_staged_column(struct fact_gen *g, struct dla_buf *b, size_t i)
 {
 	const struct dla_column *c = g->staged[i];
 	const struct dla_column *have;
+	struct dla_coltype t;
 
 	if (!g->stored[i]) {
 		dla_buf_addf(b, "s.%s", c->name);
 		return;
 	}
 	have = find_column(g->in->target_cols, g->in->n_target_cols, c->name);
+	t = have ? have->type : c->type;
+	if (t.type == DLA_TYPE_TEXT)
+		t.precision = 0;    /* a cast to VARCHAR(n) would truncate silently */
 	dla_buf_addf(b, "CAST(s.%s AS ", c->name);
-	g->d->type_name(b, have ? &have->type : &c->type);
+	g->d->type_name(b, &t);
 	dla_buf_addf(b, ") AS %s", c->name);
 }
 
