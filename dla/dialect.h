@@ -129,6 +129,14 @@ struct dla_dialect {
 	 * when CREATE OR REPLACE fails because columns changed).  No CASCADE:
 	 * dependent views must not vanish silently.  SQLite: temp.<view>. */
 	void (*drop_view)(struct dla_buf *b, const char *views_schema, const char *view);
+	/* True when the database is a file named by the connection string's
+	 * Database= (relative to the project, SPEC 2) and schemas are files
+	 * beside it (SQLite). */
+	bool file_database;
+	/* "Key=value;..." appended to a target's connection string for each key
+	 * it does not set (psqlODBC: BoolsAsChar=0 so booleans describe as
+	 * booleans, not VARCHAR(5)); NULL for none. */
+	const char *connection_defaults;
 	/* True when views must be created on every new connection (SQLite). */
 	bool views_per_connection;
 	/* CREATE TEMPORARY TABLE name AS\n<select_sql> (trimmed as above). */

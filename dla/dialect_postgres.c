@@ -216,6 +216,7 @@ const struct dla_dialect dla_dialect_postgres = {
 	.add_column = pg_add_column,
 	.session_setup = pg_session_setup,
 	.view_search_path = pg_view_search_path,
+	.connection_defaults = "BoolsAsChar=0",
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
 	.try_advisory_lock = pg_try_advisory_lock,

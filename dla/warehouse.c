@@ -67,9 +67,11 @@ struct conn_value {
 	struct dla_buf text;    /* unbraced, unescaped, blanks trimmed */
 };
 
-/* Finds the first Database= key.  Returns 1 found, 0 not found, -1 NOMEM. */
-static int find_database(const char *conn, struct conn_value *out)
+/* Finds the first KEY= (case-insensitive).  Returns 1 found, 0 not found,
+ * -1 NOMEM. */
+static int find_conn_key(const char *conn, const char *key, struct conn_value *out)
 {
+	size_t key_len = strlen(key);
 	size_t len = strlen(conn), i = 0;
 
 	while (i < len) {
@@ -106,8 +108,8 @@ static int find_database(const char *conn, struct conn_value *out)
 			while (vend < len && conn[vend] != ';')
 				vend++;
 		}
-		if (key_end - key_start == 8 &&
-		    strncasecmp(conn + key_start, "database", 8) == 0) {
+		if (key_end - key_start == key_len &&
+		    strncasecmp(conn + key_start, key, key_len) == 0) {
 			dla_buf_init(&out->text);
 			out->start = v;
 			out->end = vend;
@@ -169,7 +171,7 @@ enum dla_code dla_warehouse_sqlite_path(const char *conn, const char *project_di
 
 	*conn_out = NULL;
 	*db_path_out = NULL;
-	found = find_database(conn, &cv);
+	found = find_conn_key(conn, "Database", &cv);
 	if (found < 0)
 		return DLA_ERR_NOMEM;
 	if (found == 0)
@@ -324,6 +326,52 @@ static enum dla_code prepare_sqlite(const struct dla_project *p,
 
 /* ---- open / close ---------------------------------------------------------- */
 
+/* Appends the dialect's connection_defaults ("Key=value;...") whose keys the
+ * target's connection string does not set.  *conn may be NULL on entry (then
+ * the target's string is the base); on return it is NULL or a new string. */
+static enum dla_code add_connection_defaults(struct dla_warehouse *wh, char **conn)
+{
+	const char *defaults = wh->dialect->connection_defaults;
+	const char *base = *conn ? *conn : wh->target->connection;
+	struct dla_buf out = DLA_BUF_INIT;
+
+	if (!defaults || !*defaults)
+		return DLA_OK;
+	dla_buf_adds(&out, base);
+	while (*defaults) {
+		size_t len = strcspn(defaults, ";");
+		size_t key_len = strcspn(defaults, "=;");
+		char key[64];
+		struct conn_value found;
+		int has;
+
+		if (key_len < sizeof(key) && key_len < len) {
+			memcpy(key, defaults, key_len);
+			key[key_len] = '\0';
+			has = find_conn_key(base, key, &found);
+			if (has < 0) {
+				dla_buf_release(&out);
+				return DLA_ERR_NOMEM;
+			}
+			if (has)
+				dla_buf_release(&found.text);
+			else {
+				if (out.len && out.buf[out.len - 1] != ';')
+					dla_buf_addch(&out, ';');
+				dla_buf_add(&out, defaults, len);
+			}
+		}
+		defaults += len;
+		if (*defaults == ';')
+			defaults++;
+	}
+	if (dla_buf_failed(&out))
+		return DLA_ERR_NOMEM;
+	dla_free(*conn);
+	*conn = dla_buf_detach(&out);
+	return *conn ? DLA_OK : DLA_ERR_NOMEM;
+}
+
 static enum dla_code unknown_target(const struct dla_project *p, const char *name,
 				    struct dla_db_error *err)
 {
@@ -418,11 +466,14 @@ enum dla_code dla_warehouse_open(const struct dla_project *p, const char *target
 
 	/* The one engine whose database is a file path relative to the project
 	 * (SPEC 2); its schemas are files beside it (main_db_dir). */
-	if (wh->dialect == &dla_dialect_sqlite) {
+	if (wh->dialect->file_database) {
 		rc = prepare_sqlite(p, wh, &conn, err);
 		if (rc != DLA_OK)
 			goto fail;
 	}
+	rc = add_connection_defaults(wh, &conn);
+	if (rc != DLA_OK)
+		goto fail;
 
 	rc = dla_db_connect(conn ? conn : wh->target->connection, &wh->db, err);
 	dla_free(conn);
