@@ -72,6 +72,10 @@ struct dla_load_input {
  * connection, so fixed names are safe). */
 #define DLA_STAGE_TABLE "dla_stage"
 #define DLA_CHANGE_TABLE "dla_chg"
+/* Dimension loads only: each touched key's latest stored version, and
+ * every event of every touched key (docs/SCD.md). */
+#define DLA_BASE_TABLE "dla_base"
+#define DLA_SEQ_TABLE "dla_seq"
 
 /* The statements loading dimension dim (docs/SCD.md). */
 enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,

@@ -1,6 +1,7 @@
 /*
- * sqlgen_dim.c - statements of a dimension load (SCD types 0, 1, 2, 3, 6
- * mixed per column), set-based, per docs/SCD.md.
+ * sqlgen_dim.c - statements of a dimension load: SCD types 0, 1, 2, 3, 6
+ * mixed per column, snapshot and delta sources, deletes and revivals,
+ * inferred members; a fixed number of set-based statements (docs/SCD.md).
  */
 #include "sqlgen.h"
 #include "alloc.h"
@@ -28,6 +29,11 @@ struct dim_gen {
 	struct attr *attrs;
 	size_t n_attrs;
 	bool versioned;                   /* a type 2 or 6 column exists */
+	bool deleted;                     /* is_deleted exists: deletes happen */
+	bool inferred;                    /* is_inferred exists */
+	bool delta;                       /* source_mode: delta */
+	bool close;                       /* snapshot with on_delete: close */
+	size_t n_type3;
 	struct dla_buf target;            /* rendered target relation */
 	struct dla_buf *err;
 };
@@ -146,10 +152,7 @@ static size_t emit_any_distinct(struct dim_gen *g, struct dla_buf *b, const char
 	return terms;
 }
 
-static bool tracked(enum dla_scd_type t) { return t != DLA_SCD_0; }
 static bool versioning(enum dla_scd_type t) { return t == DLA_SCD_2 || t == DLA_SCD_6; }
-
-static bool type3(enum dla_scd_type t) { return t == DLA_SCD_3; }
 
 static void emit_change_time(struct dim_gen *g, struct dla_buf *b)
 {
@@ -252,6 +255,8 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 		}
 		if (a->scd == DLA_SCD_2 || a->scd == DLA_SCD_6)
 			g->versioned = true;
+		if (a->scd == DLA_SCD_3)
+			g->n_type3++;
 	}
 	return DLA_OK;
 }
@@ -276,7 +281,7 @@ static const struct dla_coltype ts_type = { DLA_TYPE_TIMESTAMP, 0, 0 };
 
 static bool has_deleted(const struct dim_gen *g)
 {
-	return g->dim->on_delete == DLA_ON_DELETE_CLOSE || g->dim->delete_when;
+	return g->deleted;
 }
 
 /* Every column the target must have, in creation order.  Returns count;
@@ -300,7 +305,7 @@ static size_t target_layout(const struct dim_gen *g, struct target_col *out)
 	}
 	if (has_deleted(g))
 		out[n++] = (struct target_col){ g->hk->is_deleted, bool_type };
-	if (g->in->with_inferred)
+	if (g->inferred)
 		out[n++] = (struct target_col){ g->hk->is_inferred, bool_type };
 	out[n++] = (struct target_col){ g->hk->run_id, text_type };
 	out[n++] = (struct target_col){ g->hk->updated_at, ts_type };
@@ -370,45 +375,176 @@ done:
 	return rc;
 }
 
-/* ---- staging and the change set -------------------------------------- */
+/* ---- window helpers ----------------------------------------------------- */
 
+/* The order of a key's events: its latest stored version first (dla_o 0),
+ * then the staged rows by change time. */
+enum win_order {
+	WIN_NONE,      /* PARTITION BY only */
+	WIN_ORDERED,   /* ORDER BY dla_o, dla_t (default frame) */
+	WIN_RUNNING,   /* ... ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW */
+	WIN_WHOLE,     /* ... ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING */
+	WIN_LAST_FIRST /* ORDER BY dla_o DESC, dla_t DESC */
+};
+
+/* " OVER (PARTITION BY a.<key>...[, a.<part>] ORDER BY ...)" */
+static void emit_over(struct dim_gen *g, struct dla_buf *b, const char *a, const char *part,
+		      const char *part2, enum win_order order)
+{
+	dla_buf_adds(b, " OVER (PARTITION BY ");
+	emit_bk_list(g, b, a);
+	if (part)
+		dla_buf_addf(b, ", %s.%s", a, part);
+	if (part2)
+		dla_buf_addf(b, ", %s.%s", a, part2);
+	switch (order) {
+	case WIN_NONE:
+		break;
+	case WIN_LAST_FIRST:
+		dla_buf_addf(b, " ORDER BY %s.dla_o DESC, %s.dla_t DESC", a, a);
+		break;
+	default:
+		dla_buf_addf(b, " ORDER BY %s.dla_o, %s.dla_t", a, a);
+		if (order == WIN_RUNNING)
+			dla_buf_adds(b, " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW");
+		else if (order == WIN_WHOLE)
+			dla_buf_adds(b, " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING");
+		break;
+	}
+	dla_buf_addch(b, ')');
+}
+
+/* NULL-safe "q.<col> differs from the previous event's value", the previous
+ * event being the previous row of the key (part NULL) or the previous row
+ * of the key with the same dla_del (part "dla_del": value rows only). */
+static void emit_distinct_lag(struct dim_gen *g, struct dla_buf *b, const char *col,
+			      const char *part)
+{
+	struct dla_buf cur = DLA_BUF_INIT, lag = DLA_BUF_INIT;
+
+	dla_buf_addf(&cur, "q.%s", col);
+	dla_buf_addf(&lag, "LAG(q.%s)", col);
+	emit_over(g, &lag, "q", part, NULL, WIN_ORDERED);
+	if (dla_buf_failed(&cur) || dla_buf_failed(&lag))
+		b->failed = true;
+	else
+		g->d->null_safe_distinct(b, cur.buf, lag.buf);
+	dla_buf_release(&cur);
+	dla_buf_release(&lag);
+}
+
+/* OR of emit_distinct_lag over the attributes selected by want; returns the
+ * number of terms (nothing is appended when there is none). */
+static size_t emit_any_distinct_lag(struct dim_gen *g, struct dla_buf *b,
+				    bool (*want)(enum dla_scd_type))
+{
+	size_t terms = 0;
+
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		if (!want(g->attrs[i].scd))
+			continue;
+		dla_buf_adds(b, terms++ ? " OR " : "(");
+		emit_distinct_lag(g, b, g->attrs[i].name, NULL);
+	}
+	if (terms)
+		dla_buf_addch(b, ')');
+	return terms;
+}
+
+static bool in_place(enum dla_scd_type t) { return t == DLA_SCD_1 || t == DLA_SCD_3; }
+
+/* valid_to of a version whose successor starts at expr (NULL: open). */
+static void emit_valid_to(struct dim_gen *g, struct dla_buf *b, const char *expr)
+{
+	if (g->in->project->open_end) {
+		dla_buf_addf(b, "COALESCE(%s, ", expr);
+		emit_open_end(g, b);
+		dla_buf_addch(b, ')');
+	} else {
+		dla_buf_adds(b, expr);
+	}
+}
+
+/* "CASE WHEN <cond> THEN TRUE ELSE FALSE END" in the dialect's literals. */
+static void emit_bool_case(struct dim_gen *g, struct dla_buf *b, const char *cond)
+{
+	dla_buf_addf(b, "CASE WHEN %s THEN %s ELSE %s END", cond, g->d->true_literal,
+		     g->d->false_literal);
+}
+
+static void add_ddl(struct dim_gen *g, struct dla_stmts *out, const char *label,
+		    const char *table, struct dla_buf *sel)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	if (dla_buf_failed(sel))
+		out->failed = true;
+	else
+		g->d->create_temp_table_as(&b, table, sel->buf);
+	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, label, &b, NULL);
+	dla_buf_release(sel);
+}
+
+/* ---- staging and checks ------------------------------------------------ */
+
+static const char *const temp_tables[] = {
+	DLA_STAGE_TABLE, DLA_BASE_TABLE, DLA_SEQ_TABLE, DLA_CHANGE_TABLE
+};
+
+/* dla_stage: the source read once: key, attributes, change time dla_t,
+ * dla_del = 1 for rows meaning "deleted" (delete_when). */
 static void emit_stage(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf sel = DLA_BUF_INIT, b = DLA_BUF_INIT;
 
+	for (size_t i = 0; i < sizeof(temp_tables) / sizeof(temp_tables[0]); i++) {
+		struct dla_buf label = DLA_BUF_INIT;
+		dla_buf_addf(&label, "drop stale %s", temp_tables[i]);
+		g->d->drop_temp_table(&b, temp_tables[i]);
+		if (dla_buf_failed(&label))
+			out->failed = true;
+		else
+			dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, label.buf, &b, NULL);
+		dla_buf_release(&label);
+		dla_buf_release(&b);
+	}
 	dla_buf_adds(&sel, "SELECT ");
 	emit_bk_list(g, &sel, "s");
 	for (size_t i = 0; i < g->n_attrs; i++)
 		dla_buf_addf(&sel, ", s.%s", g->attrs[i].name);
 	dla_buf_adds(&sel, ", ");
 	emit_change_time(g, &sel);
-	dla_buf_addf(&sel, " AS dla_t\nFROM %s s", g->in->source_sql);
-
-	g->d->drop_temp_table(&b, DLA_STAGE_TABLE);
-	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "drop stale stage", &b, NULL);
-	g->d->drop_temp_table(&b, DLA_CHANGE_TABLE);
-	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "drop stale change set", &b, NULL);
-	if (dla_buf_failed(&sel))
-		out->failed = true;
+	dla_buf_adds(&sel, " AS dla_t");
+	if (g->dim->delete_when)
+		dla_buf_addf(&sel, ",\n       CASE WHEN (%s) THEN 1 ELSE 0 END AS dla_del",
+			     g->dim->delete_when);
 	else
-		g->d->create_temp_table_as(&b, DLA_STAGE_TABLE, sel.buf);
-	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "stage source", &b, NULL);
-	dla_buf_release(&sel);
+		dla_buf_adds(&sel, ", 0 AS dla_del");
+	dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
+	add_ddl(g, out, "stage source", DLA_STAGE_TABLE, &sel);
 }
 
 static void emit_key_checks(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
+	const char *t = g->delta ? ", dla_t" : "";
 
+	/* snapshot: one row per key; delta: one row per key and time */
 	dla_buf_adds(&b, "SELECT ");
 	emit_bk_list(g, &b, NULL);
-	dla_buf_addf(&b, ", COUNT(*) AS dla_rows\nFROM %s\nGROUP BY ", DLA_STAGE_TABLE);
+	dla_buf_addf(&b, "%s, COUNT(*) AS dla_rows\nFROM %s\nGROUP BY ", t, DLA_STAGE_TABLE);
 	emit_bk_list(g, &b, NULL);
-	dla_buf_adds(&b, "\nHAVING COUNT(*) > 1\nORDER BY ");
+	dla_buf_addf(&b, "%s\nHAVING COUNT(*) > 1\nORDER BY ", t);
 	emit_bk_list(g, &b, NULL);
-	dla_buf_adds(&b, "\nLIMIT 5");
-	dla_buf_addf(&msg, "duplicate business key in source '%s'", g->dim->source);
-	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "duplicate keys", &b, msg.buf);
+	dla_buf_addf(&b, "%s\nLIMIT 5", t);
+	if (g->delta)
+		dla_buf_addf(&msg, "duplicate business key and change time in source '%s' "
+			     "(two rows for the same key and %s)", g->dim->source,
+			     g->eff ? g->eff->name : "as-of time");
+	else
+		dla_buf_addf(&msg, "duplicate business key in source '%s'", g->dim->source);
+	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE,
+		      g->delta ? "duplicate keys and times" : "duplicate keys", &b, msg.buf);
 	dla_buf_reset(&msg);
 
 	dla_buf_adds(&b, "SELECT ");
@@ -420,52 +556,214 @@ static void emit_key_checks(struct dim_gen *g, struct dla_stmts *out)
 	dla_buf_adds(&b, "\nLIMIT 5");
 	dla_buf_addf(&msg, "NULL business key in source '%s'", g->dim->source);
 	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "NULL keys", &b, msg.buf);
+	dla_buf_reset(&msg);
+
+	/* change times that cannot start a version */
+	if (g->eff || (g->versioned && g->in->project->open_end)) {
+		dla_buf_adds(&b, "SELECT ");
+		emit_bk_list(g, &b, NULL);
+		dla_buf_addf(&b, ", dla_t\nFROM %s\nWHERE dla_t IS NULL", DLA_STAGE_TABLE);
+		if (g->versioned && g->in->project->open_end) {
+			dla_buf_adds(&b, " OR dla_t >= ");
+			emit_open_end(g, &b);
+		}
+		dla_buf_adds(&b, "\nORDER BY ");
+		emit_bk_list(g, &b, NULL);
+		dla_buf_adds(&b, "\nLIMIT 5");
+		if (g->versioned && g->in->project->open_end)
+			dla_buf_addf(&msg, "change time NULL or not before the open end %s in "
+				     "source '%s'", g->in->project->open_end, g->dim->source);
+		else
+			dla_buf_addf(&msg, "NULL effective_from '%s' in source '%s'",
+				     g->eff->name, g->dim->source);
+		dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "change times", &b,
+			      msg.buf);
+	}
+	dla_buf_release(&b);
 	dla_buf_release(&msg);
 }
 
-static void emit_change_set(struct dim_gen *g, struct dla_stmts *out)
+/* ---- the key's latest stored version ---------------------------------- */
+
+/* dla_base: for every key the load may touch (staged keys; with on_delete:
+ * close also every live key), its latest version: surrogate key dla_sk,
+ * attributes, type 3 previous columns, dla_bfrom / dla_bto (its interval,
+ * versioned dims) and dla_bclosed = 1 when the key is deleted.  The unknown
+ * member and inferred members are never a base. */
+static void emit_base(struct dim_gen *g, struct dla_stmts *out)
 {
-	struct dla_buf sel = DLA_BUF_INIT, b = DLA_BUF_INIT;
+	struct dla_buf cols = DLA_BUF_INIT, where = DLA_BUF_INIT, sel = DLA_BUF_INIT;
+	bool latest = g->versioned && g->deleted;   /* the key may have no current row */
+
+	dla_buf_addf(&cols, "t.%s AS dla_sk, ", g->sk);
+	emit_bk_list(g, &cols, "t");
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		dla_buf_addf(&cols, ", t.%s", g->attrs[i].name);
+		if (g->attrs[i].scd == DLA_SCD_3)
+			dla_buf_addf(&cols, ", t.%s", g->attrs[i].extra);
+	}
+	if (g->versioned) {
+		dla_buf_addf(&cols, ", t.%s AS dla_bfrom, t.%s AS dla_bto", g->hk->valid_from,
+			     g->hk->valid_to);
+		dla_buf_addf(&cols, ",\n       CASE WHEN t.%s = %s THEN 0 ELSE 1 END AS dla_bclosed",
+			     g->hk->is_current, g->d->true_literal);
+	} else if (g->deleted) {
+		dla_buf_addf(&cols, ",\n       CASE WHEN t.%s = %s THEN 1 ELSE 0 END AS dla_bclosed",
+			     g->hk->is_deleted, g->d->true_literal);
+	} else {
+		dla_buf_adds(&cols, ", 0 AS dla_bclosed");
+	}
+
+	dla_buf_addf(&where, "t.%s <> -1", g->sk);
+	if (g->inferred)
+		dla_buf_addf(&where, " AND COALESCE(t.%s, %s) = %s", g->hk->is_inferred,
+			     g->d->false_literal, g->d->false_literal);
+	if (g->versioned && !latest)
+		dla_buf_addf(&where, " AND t.%s = %s", g->hk->is_current, g->d->true_literal);
+	dla_buf_addf(&where, "\n  AND (EXISTS (SELECT 1 FROM %s s WHERE ", DLA_STAGE_TABLE);
+	emit_bk_join(g, &where, "s", "t");
+	dla_buf_addch(&where, ')');
+	if (g->close) {
+		if (g->versioned)
+			dla_buf_addf(&where, " OR t.%s = %s", g->hk->is_current,
+				     g->d->true_literal);
+		else
+			dla_buf_addf(&where, " OR COALESCE(t.%s, %s) = %s", g->hk->is_deleted,
+				     g->d->false_literal, g->d->false_literal);
+	}
+	dla_buf_addch(&where, ')');
+
+	if (latest) {
+		dla_buf_adds(&sel, "SELECT b.dla_sk, ");
+		emit_bk_list(g, &sel, "b");
+		for (size_t i = 0; i < g->n_attrs; i++) {
+			dla_buf_addf(&sel, ", b.%s", g->attrs[i].name);
+			if (g->attrs[i].scd == DLA_SCD_3)
+				dla_buf_addf(&sel, ", b.%s", g->attrs[i].extra);
+		}
+		dla_buf_addf(&sel, ", b.dla_bfrom, b.dla_bto, b.dla_bclosed\nFROM (SELECT %s,\n"
+			     "       ROW_NUMBER() OVER (PARTITION BY ", cols.buf);
+		emit_bk_list(g, &sel, "t");
+		dla_buf_addf(&sel, " ORDER BY t.%s DESC) AS dla_rn\n      FROM %s t\n"
+			     "      WHERE %s) b\nWHERE b.dla_rn = 1", g->hk->valid_from,
+			     g->target.buf, where.buf);
+	} else {
+		dla_buf_addf(&sel, "SELECT %s\nFROM %s t\nWHERE %s", cols.buf, g->target.buf,
+			     where.buf);
+	}
+	if (dla_buf_failed(&cols) || dla_buf_failed(&where))
+		sel.failed = true;
+	dla_buf_release(&cols);
+	dla_buf_release(&where);
+	add_ddl(g, out, "latest version of each key", DLA_BASE_TABLE, &sel);
+}
+
+/* ---- the events of each key --------------------------------------------- */
+
+/* dla_late for a staged row s joined to its base b (versioned dims): the
+ * row is not after the key's latest version (docs/SCD.md, "Late rows"). */
+static void emit_late_expr(struct dim_gen *g, struct dla_buf *b)
+{
+	if (!g->versioned) {
+		dla_buf_adds(b, "0");
+		return;
+	}
+	dla_buf_adds(b, "CASE WHEN b.dla_sk IS NULL THEN 0");
+	if (g->dim->delete_when)
+		dla_buf_adds(b, "\n            WHEN s.dla_del = 1 AND b.dla_bclosed = 1 THEN "
+			     "CASE WHEN s.dla_t < b.dla_bto THEN 1 ELSE 0 END"
+			     "\n            WHEN s.dla_del = 1 THEN "
+			     "CASE WHEN s.dla_t <= b.dla_bfrom THEN 1 ELSE 0 END");
+	if (g->deleted) {
+		/* a deleted key: a snapshot row revives it; a delta row must come
+		 * after the deletion */
+		if (g->delta)
+			dla_buf_adds(b, "\n            WHEN b.dla_bclosed = 1 THEN "
+				     "CASE WHEN s.dla_t < b.dla_bto THEN 1 ELSE 0 END");
+		else
+			dla_buf_adds(b, "\n            WHEN b.dla_bclosed = 1 THEN 0");
+	}
+	if (g->delta) {
+		dla_buf_adds(b, "\n            WHEN s.dla_t <= b.dla_bfrom THEN 1");
+	} else {
+		/* a snapshot row equal to the current version is never late */
+		dla_buf_adds(b, "\n            WHEN s.dla_t <= b.dla_bfrom AND ");
+		emit_any_distinct(g, b, "s", "b", versioning);
+		dla_buf_adds(b, " THEN 1");
+	}
+	dla_buf_adds(b, "\n            ELSE 0 END");
+}
+
+/* dla_seq: every event of every touched key: its base (dla_o 0), its
+ * staged rows (dla_o 1) and, with on_delete: close, a delete at the as-of
+ * time for live keys absent from the source.  dla_dead = 1 when the key is
+ * deleted after the event; dla_late = 1 for rows not after the key's
+ * latest version (checked, then left out). */
+static void emit_seq(struct dim_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf sel = DLA_BUF_INIT;
+	const char *hist = g->versioned ? ", b.dla_bfrom, b.dla_bto" : "";
 
 	dla_buf_adds(&sel, "SELECT ");
+	emit_bk_list(g, &sel, "b");
+	for (size_t i = 0; i < g->n_attrs; i++)
+		dla_buf_addf(&sel, ", b.%s", g->attrs[i].name);
+	for (size_t i = 0; i < g->n_attrs; i++)
+		if (g->attrs[i].scd == DLA_SCD_3)
+			dla_buf_addf(&sel, ", b.%s AS dla_pp_%s", g->attrs[i].extra,
+				     g->attrs[i].name);
+	dla_buf_addf(&sel, ",\n       %s AS dla_t, 0 AS dla_o, 0 AS dla_del, b.dla_bclosed AS "
+		     "dla_dead, b.dla_sk, NULL AS dla_isk%s, b.dla_bclosed, 0 AS dla_late\n"
+		     "FROM %s b", g->versioned ? "b.dla_bfrom" : "NULL", hist, DLA_BASE_TABLE);
+
+	dla_buf_adds(&sel, "\nUNION ALL\nSELECT ");
 	emit_bk_list(g, &sel, "s");
 	for (size_t i = 0; i < g->n_attrs; i++)
 		dla_buf_addf(&sel, ", s.%s", g->attrs[i].name);
-	dla_buf_addf(&sel, ", s.dla_t,\n       c.%s AS dla_cur_sk", g->sk);
-	if (g->versioned)
-		dla_buf_addf(&sel, ", c.%s AS dla_cur_from", g->hk->valid_from);
-	for (size_t i = 0; i < g->n_attrs; i++) {
-		const struct attr *a = &g->attrs[i];
-		if (a->scd == DLA_SCD_0 || a->scd == DLA_SCD_3)
-			dla_buf_addf(&sel, ", c.%s AS dla_old_%s", a->name, a->name);
-		if (a->scd == DLA_SCD_3)
-			dla_buf_addf(&sel, ", c.%s AS dla_old_%s", a->extra, a->extra);
-	}
-	dla_buf_addf(&sel, ",\n       CASE WHEN c.%s IS NULL THEN 'N'", g->sk);
-	if (g->versioned) {
-		dla_buf_addf(&sel, "\n            WHEN s.dla_t <= c.%s THEN 'L'",
-			     g->hk->valid_from);
-		dla_buf_adds(&sel, "\n            WHEN ");
-		emit_any_distinct(g, &sel, "s", "c", versioning);
-		dla_buf_adds(&sel, " THEN 'V'");
-	}
-	dla_buf_adds(&sel, "\n            ELSE 'U' END AS dla_action\n");
-	dla_buf_addf(&sel, "FROM %s s\nLEFT JOIN %s c ON ", DLA_STAGE_TABLE, g->target.buf);
-	emit_bk_join(g, &sel, "c", "s");
-	if (g->versioned)
-		dla_buf_addf(&sel, " AND c.%s = %s", g->hk->is_current, g->d->true_literal);
-	dla_buf_addf(&sel, "\nWHERE c.%s IS NULL OR ", g->sk);
-	emit_any_distinct(g, &sel, "s", "c", tracked);
-
-	if (dla_buf_failed(&sel))
-		out->failed = true;
+	for (size_t i = 0; i < g->n_type3; i++)
+		dla_buf_adds(&sel, ", NULL");
+	dla_buf_adds(&sel, ",\n       s.dla_t, 1, s.dla_del, s.dla_del, b.dla_sk, ");
+	if (g->inferred)
+		dla_buf_addf(&sel, "i.%s", g->sk);
 	else
-		g->d->create_temp_table_as(&b, DLA_CHANGE_TABLE, sel.buf);
-	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "compute change set", &b, NULL);
-	dla_buf_release(&sel);
+		dla_buf_adds(&sel, "NULL");
+	dla_buf_addf(&sel, "%s, b.dla_bclosed,\n       ", hist);
+	emit_late_expr(g, &sel);
+	dla_buf_addf(&sel, "\nFROM %s s\nLEFT JOIN %s b ON ", DLA_STAGE_TABLE, DLA_BASE_TABLE);
+	emit_bk_join(g, &sel, "b", "s");
+	if (g->inferred) {
+		dla_buf_addf(&sel, "\nLEFT JOIN %s i ON ", g->target.buf);
+		emit_bk_join(g, &sel, "i", "s");
+		dla_buf_addf(&sel, " AND i.%s = %s", g->hk->is_inferred, g->d->true_literal);
+	}
+
+	if (g->close) {
+		dla_buf_adds(&sel, "\nUNION ALL\nSELECT ");
+		emit_bk_list(g, &sel, "b");
+		for (size_t i = 0; i < g->n_attrs + g->n_type3; i++)
+			dla_buf_adds(&sel, ", NULL");
+		dla_buf_adds(&sel, ",\n       ");
+		g->d->timestamp_literal(&sel, g->in->as_of);
+		dla_buf_addf(&sel, ", 1, 1, 1, b.dla_sk, NULL%s, b.dla_bclosed, ", hist);
+		if (g->versioned) {
+			dla_buf_adds(&sel, "CASE WHEN ");
+			g->d->timestamp_literal(&sel, g->in->as_of);
+			dla_buf_adds(&sel, " <= b.dla_bfrom THEN 1 ELSE 0 END");
+		} else {
+			dla_buf_adds(&sel, "0");
+		}
+		dla_buf_addf(&sel, "\nFROM %s b\nWHERE b.dla_bclosed = 0 AND NOT EXISTS "
+			     "(SELECT 1 FROM %s s WHERE ", DLA_BASE_TABLE, DLA_STAGE_TABLE);
+		emit_bk_join(g, &sel, "s", "b");
+		dla_buf_addch(&sel, ')');
+	}
+	add_ddl(g, out, "events of each key", DLA_SEQ_TABLE, &sel);
 }
 
-static void emit_late_check(struct dim_gen *g, struct dla_stmts *out)
+/* Late rows: a re-delivery (equal, over the type 2/6 columns, to the
+ * version valid at its time -- or to the version reviving a key deleted at
+ * the end of that one) is ignored; anything else fails the node. */
+static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
 
@@ -473,7 +771,7 @@ static void emit_late_check(struct dim_gen *g, struct dla_stmts *out)
 		return;
 	dla_buf_adds(&b, "SELECT ");
 	emit_bk_list(g, &b, "x");
-	dla_buf_addf(&b, ", x.dla_t\nFROM %s x\nLEFT JOIN %s v ON ", DLA_CHANGE_TABLE,
+	dla_buf_addf(&b, ", x.dla_t\nFROM %s x\nLEFT JOIN %s v ON ", DLA_SEQ_TABLE,
 		     g->target.buf);
 	emit_bk_join(g, &b, "v", "x");
 	dla_buf_addf(&b, " AND v.%s <= x.dla_t AND ", g->hk->valid_from);
@@ -482,19 +780,280 @@ static void emit_late_check(struct dim_gen *g, struct dla_stmts *out)
 	else
 		dla_buf_addf(&b, "(v.%s IS NULL OR x.dla_t < v.%s)", g->hk->valid_to,
 			     g->hk->valid_to);
-	dla_buf_addf(&b, "\nWHERE x.dla_action = 'L' AND (v.%s IS NULL OR ", g->sk);
-	emit_any_distinct(g, &b, "x", "v", tracked);
-	dla_buf_adds(&b, ")\nORDER BY ");
+	if (g->deleted) {
+		dla_buf_addf(&b, "\nLEFT JOIN %s w ON ", g->target.buf);
+		emit_bk_join(g, &b, "w", "v");
+		dla_buf_addf(&b, " AND w.%s = v.%s AND v.%s = %s", g->hk->valid_from,
+			     g->hk->valid_to, g->hk->is_deleted, g->d->true_literal);
+	}
+	dla_buf_addf(&b, "\nWHERE x.dla_late = 1 AND x.dla_del = 0\n  AND (v.%s IS NULL OR ",
+		     g->sk);
+	emit_any_distinct(g, &b, "x", "v", versioning);
+	dla_buf_addch(&b, ')');
+	if (g->deleted) {
+		dla_buf_addf(&b, "\n  AND (w.%s IS NULL OR ", g->sk);
+		emit_any_distinct(g, &b, "x", "w", versioning);
+		dla_buf_addch(&b, ')');
+	}
+	dla_buf_adds(&b, "\nORDER BY ");
 	emit_bk_list(g, &b, "x");
-	dla_buf_adds(&b, "\nLIMIT 5");
-	dla_buf_addf(&msg, "back-dated change in source '%s': a row is not later than "
-		     "the start of its key's current version and differs from the "
-		     "version valid at its time", g->dim->source);
+	dla_buf_adds(&b, ", x.dla_t\nLIMIT 5");
+	dla_buf_addf(&msg, "back-dated change in source '%s': a row is not later than the "
+		     "start of its key's latest version and differs from the version valid "
+		     "at its time", g->dim->source);
 	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "back-dated rows", &b, msg.buf);
+	dla_buf_reset(&msg);
+
+	if (!g->deleted) {
+		dla_buf_release(&msg);
+		return;
+	}
+	dla_buf_adds(&b, "SELECT ");
+	emit_bk_list(g, &b, "x");
+	dla_buf_addf(&b, ", x.dla_t\nFROM %s x\nWHERE x.dla_late = 1 AND x.dla_del = 1\n"
+		     "  AND NOT EXISTS (SELECT 1 FROM %s e WHERE ", DLA_SEQ_TABLE, g->target.buf);
+	emit_bk_join(g, &b, "e", "x");
+	dla_buf_addf(&b, " AND e.%s = x.dla_t)\nORDER BY ", g->hk->valid_to);
+	emit_bk_list(g, &b, "x");
+	dla_buf_adds(&b, ", x.dla_t\nLIMIT 5");
+	if (g->delta)
+		dla_buf_addf(&msg, "back-dated delete in source '%s': a delete is not later "
+			     "than the start of its key's latest version and no version of "
+			     "the key ends at its time", g->dim->source);
+	else
+		dla_buf_addf(&msg, "cannot close keys absent from source '%s' at %s: their "
+			     "current version does not start before that time",
+			     g->dim->source, g->in->as_of);
+	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "back-dated deletes", &b, msg.buf);
 	dla_buf_release(&msg);
 }
 
+/* ---- the change set ------------------------------------------------------ */
+
+/* Level 1 over the non-late events q of each key: the action of each event
+ * and, per type 3 column, the value it replaces and whether it changed.
+ *   B  the stored latest version        D  a delete of a live key
+ *   N  a new key, or a deleted key back  V  a type 2/6 column changed
+ *   U  only type 1/3 columns changed    I  first row of an inferred member
+ *   -  nothing changes */
+static void emit_level1(struct dim_gen *g, struct dla_buf *b)
+{
+	struct dla_buf dead = DLA_BUF_INIT;
+
+	dla_buf_adds(&dead, "COALESCE(LAG(q.dla_dead)");
+	emit_over(g, &dead, "q", NULL, NULL, WIN_ORDERED);
+	dla_buf_adds(&dead, ", 1)");
+
+	dla_buf_adds(b, "SELECT ");
+	emit_bk_list(g, b, "q");
+	for (size_t i = 0; i < g->n_attrs; i++)
+		dla_buf_addf(b, ", q.%s", g->attrs[i].name);
+	dla_buf_adds(b, ", q.dla_t, q.dla_o, q.dla_del, q.dla_dead, q.dla_sk, q.dla_isk,\n"
+		     "       ");
+	if (g->versioned && g->deleted)
+		dla_buf_adds(b, "CASE WHEN q.dla_o = 1 AND q.dla_bclosed = 1 AND q.dla_t < "
+			     "q.dla_bto THEN q.dla_bto ELSE q.dla_t END AS dla_eff,");
+	else
+		dla_buf_adds(b, "q.dla_t AS dla_eff,");
+	dla_buf_adds(b, "\n       CASE WHEN q.dla_o = 0 THEN 'B'");
+	if (g->deleted)
+		dla_buf_addf(b, "\n            WHEN q.dla_del = 1 THEN CASE WHEN %s = 0 THEN "
+			     "'D' ELSE '-' END", dead.buf);
+	if (g->inferred) {
+		dla_buf_adds(b, "\n            WHEN q.dla_isk IS NOT NULL AND ROW_NUMBER()");
+		emit_over(g, b, "q", "dla_del", NULL, WIN_ORDERED);
+		dla_buf_adds(b, " = 1 THEN 'I'");
+	}
+	dla_buf_addf(b, "\n            WHEN %s = 1 THEN 'N'", dead.buf);
+	if (g->versioned) {
+		dla_buf_adds(b, "\n            WHEN ");
+		if (emit_any_distinct_lag(g, b, versioning))
+			dla_buf_adds(b, " THEN 'V'");
+	}
+	{
+		struct dla_buf u = DLA_BUF_INIT;
+		if (emit_any_distinct_lag(g, &u, in_place))
+			dla_buf_addf(b, "\n            WHEN %s THEN 'U'", u.buf);
+		if (dla_buf_failed(&u))
+			b->failed = true;
+		dla_buf_release(&u);
+	}
+	dla_buf_adds(b, "\n            ELSE '-' END AS dla_action");
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const char *c = g->attrs[i].name;
+		if (g->attrs[i].scd != DLA_SCD_3)
+			continue;
+		dla_buf_addf(b, ",\n       CASE WHEN q.dla_o = 0 THEN q.dla_pp_%s ELSE LAG(q.%s)",
+			     c, c);
+		emit_over(g, b, "q", "dla_del", NULL, WIN_ORDERED);
+		dla_buf_addf(b, " END AS dla_p3_%s,\n       CASE WHEN q.dla_o = 1 AND q.dla_del = 0 "
+			     "AND ", c);
+		emit_distinct_lag(g, b, c, "dla_del");
+		dla_buf_addf(b, " THEN 1 ELSE 0 END AS dla_c3_%s", c);
+	}
+	dla_buf_addf(b, "\nFROM %s q\nWHERE q.dla_late = 0", DLA_SEQ_TABLE);
+	if (dla_buf_failed(&dead))
+		b->failed = true;
+	dla_buf_release(&dead);
+}
+
+/* Value an attribute column (or its type 3/6 companion) gets in the change
+ * row of alias a (level 4): type 0 the key's first value, type 1 and type 6
+ * current columns the key's last value, type 3 the value at the end of the
+ * version (versioned) or of the batch, type 2/6 the event's own value. */
+enum attr_value { AV_OWN, AV_FIRST, AV_LAST, AV_VERSION_END };
+
+static void emit_attr_value(struct dim_gen *g, struct dla_buf *b, const char *col,
+			    enum attr_value v)
+{
+	switch (v) {
+	case AV_OWN:
+		dla_buf_addf(b, "l3.%s", col);
+		break;
+	case AV_FIRST:
+		dla_buf_addf(b, "FIRST_VALUE(l3.%s)", col);
+		emit_over(g, b, "l3", "dla_del", NULL, WIN_ORDERED);
+		break;
+	case AV_LAST:
+		dla_buf_addf(b, "LAST_VALUE(l3.%s)", col);
+		emit_over(g, b, "l3", "dla_del", NULL, WIN_WHOLE);
+		break;
+	case AV_VERSION_END:
+		dla_buf_addf(b, "LAST_VALUE(l3.%s)", col);
+		emit_over(g, b, "l3", "dla_isl", NULL, WIN_WHOLE);
+		break;
+	}
+}
+
+static void emit_change_set(struct dim_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf l1 = DLA_BUF_INIT, sel = DLA_BUF_INIT;
+	enum attr_value t3 = g->versioned ? AV_VERSION_END : AV_LAST;
+
+	emit_level1(g, &l1);
+
+	/* level 5 (outermost) and 4: the change rows */
+	if (g->versioned)
+		dla_buf_adds(&sel, "SELECT l4.*,\n       LEAD(l4.dla_eff)");
+	else
+		dla_buf_adds(&sel, "SELECT l4.*");
+	if (g->versioned) {
+		emit_over(g, &sel, "l4", NULL, NULL, WIN_ORDERED);
+		dla_buf_adds(&sel, " AS dla_next_t, LEAD(l4.dla_action)");
+		emit_over(g, &sel, "l4", NULL, NULL, WIN_ORDERED);
+		dla_buf_adds(&sel, " AS dla_next_a,\n       ROW_NUMBER()");
+		emit_over(g, &sel, "l4", NULL, NULL, WIN_ORDERED);
+		dla_buf_adds(&sel, " AS dla_first");
+	}
+	dla_buf_adds(&sel, "\nFROM (SELECT ");
+	emit_bk_list(g, &sel, "l3");
+	dla_buf_adds(&sel, ", l3.dla_t, l3.dla_eff, l3.dla_o, l3.dla_del, l3.dla_dead, "
+		     "l3.dla_action, l3.dla_sk, l3.dla_isk");
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const struct attr *a = &g->attrs[i];
+		struct dla_buf pv = DLA_BUF_INIT;
+
+		dla_buf_adds(&sel, ",\n             ");
+		switch (a->scd) {
+		case DLA_SCD_0:
+			emit_attr_value(g, &sel, a->name, AV_FIRST);
+			break;
+		case DLA_SCD_1:
+			emit_attr_value(g, &sel, a->name, AV_LAST);
+			break;
+		case DLA_SCD_2:
+			emit_attr_value(g, &sel, a->name, AV_OWN);
+			break;
+		case DLA_SCD_3:
+			emit_attr_value(g, &sel, a->name, t3);
+			dla_buf_addf(&sel, " AS %s,\n             ", a->name);
+			dla_buf_addf(&pv, "dla_pv_%s", a->name);
+			emit_attr_value(g, &sel, pv.buf, t3);
+			if (dla_buf_failed(&pv))
+				sel.failed = true;
+			break;
+		case DLA_SCD_6:
+			emit_attr_value(g, &sel, a->name, AV_OWN);
+			dla_buf_addf(&sel, " AS %s,\n             ", a->name);
+			emit_attr_value(g, &sel, a->name, AV_LAST);
+			break;
+		}
+		dla_buf_addf(&sel, " AS %s", a->extra ? a->extra : a->name);
+		dla_buf_release(&pv);
+	}
+	if (!g->versioned) {
+		dla_buf_adds(&sel, ",\n             LAST_VALUE(l3.dla_dead)");
+		emit_over(g, &sel, "l3", NULL, NULL, WIN_WHOLE);
+		dla_buf_adds(&sel, " AS dla_fdead,\n             ROW_NUMBER()");
+		emit_over(g, &sel, "l3", "dla_del", NULL, WIN_LAST_FIRST);
+		dla_buf_adds(&sel, " AS dla_rn");
+	}
+
+	/* level 3: per type 3 column, the value it replaced when it last changed */
+	dla_buf_adds(&sel, "\n      FROM (SELECT l2.*");
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const char *c = g->attrs[i].name;
+		struct dla_buf isl = DLA_BUF_INIT;
+		if (g->attrs[i].scd != DLA_SCD_3)
+			continue;
+		dla_buf_addf(&isl, "dla_i3_%s", c);
+		dla_buf_addf(&sel, ",\n                   FIRST_VALUE(l2.dla_p3_%s)", c);
+		emit_over(g, &sel, "l2", "dla_del", isl.buf, WIN_ORDERED);
+		dla_buf_addf(&sel, " AS dla_pv_%s", c);
+		if (dla_buf_failed(&isl))
+			sel.failed = true;
+		dla_buf_release(&isl);
+	}
+
+	/* level 2: versions (islands of events), keys with a change */
+	dla_buf_adds(&sel, "\n            FROM (SELECT l1.*,\n                         SUM(CASE "
+		     "WHEN l1.dla_action IN ('B', 'N', 'V', 'D', 'I') THEN 1 ELSE 0 END)");
+	emit_over(g, &sel, "l1", NULL, NULL, WIN_RUNNING);
+	dla_buf_adds(&sel, " AS dla_isl,\n                         MAX(CASE WHEN l1.dla_action "
+		     "IN ('N', 'V', 'D', 'I', 'U') THEN 1 ELSE 0 END)");
+	emit_over(g, &sel, "l1", NULL, NULL, WIN_NONE);
+	dla_buf_adds(&sel, " AS dla_any");
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const char *c = g->attrs[i].name;
+		if (g->attrs[i].scd != DLA_SCD_3)
+			continue;
+		dla_buf_addf(&sel, ",\n                         SUM(l1.dla_c3_%s)", c);
+		emit_over(g, &sel, "l1", "dla_del", NULL, WIN_RUNNING);
+		dla_buf_addf(&sel, " AS dla_i3_%s", c);
+	}
+	dla_buf_addf(&sel, "\n                  FROM (%s) l1) l2\n            WHERE l2.dla_any = 1) l3) l4",
+		     l1.buf);
+	if (g->versioned)
+		dla_buf_adds(&sel, "\nWHERE l4.dla_action IN ('B', 'N', 'V', 'D', 'I')");
+	else
+		dla_buf_adds(&sel, "\nWHERE l4.dla_del = 0 AND l4.dla_rn = 1");
+	if (dla_buf_failed(&l1))
+		sel.failed = true;
+	dla_buf_release(&l1);
+	add_ddl(g, out, "compute change set", DLA_CHANGE_TABLE, &sel);
+}
+
 /* ---- DML -------------------------------------------------------------- */
+
+static void emit_column_list(struct dim_gen *g, struct dla_buf *b)
+{
+	dla_buf_addf(b, "%s", g->sk);
+	for (size_t i = 0; i < g->dim->business_key.n; i++)
+		dla_buf_addf(b, ", %s", g->bk[i]->name);
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		dla_buf_addf(b, ", %s", g->attrs[i].name);
+		if (g->attrs[i].extra)
+			dla_buf_addf(b, ", %s", g->attrs[i].extra);
+	}
+	if (g->versioned)
+		dla_buf_addf(b, ", %s, %s, %s", g->hk->valid_from, g->hk->valid_to,
+			     g->hk->is_current);
+	if (g->deleted)
+		dla_buf_addf(b, ", %s", g->hk->is_deleted);
+	if (g->inferred)
+		dla_buf_addf(b, ", %s", g->hk->is_inferred);
+	dla_buf_addf(b, ", %s, %s", g->hk->run_id, g->hk->updated_at);
+}
 
 static void emit_unknown_member(struct dim_gen *g, struct dla_stmts *out)
 {
@@ -502,22 +1061,9 @@ static void emit_unknown_member(struct dim_gen *g, struct dla_stmts *out)
 
 	if (!g->dim->unknown_member)
 		return;
-	dla_buf_addf(&b, "INSERT INTO %s (%s", g->target.buf, g->sk);
-	for (size_t i = 0; i < g->dim->business_key.n; i++)
-		dla_buf_addf(&b, ", %s", g->bk[i]->name);
-	for (size_t i = 0; i < g->n_attrs; i++) {
-		dla_buf_addf(&b, ", %s", g->attrs[i].name);
-		if (g->attrs[i].extra)
-			dla_buf_addf(&b, ", %s", g->attrs[i].extra);
-	}
-	if (g->versioned)
-		dla_buf_addf(&b, ", %s, %s, %s", g->hk->valid_from, g->hk->valid_to,
-			     g->hk->is_current);
-	if (has_deleted(g))
-		dla_buf_addf(&b, ", %s", g->hk->is_deleted);
-	if (g->in->with_inferred)
-		dla_buf_addf(&b, ", %s", g->hk->is_inferred);
-	dla_buf_addf(&b, ", %s, %s)\nSELECT -1", g->hk->run_id, g->hk->updated_at);
+	dla_buf_addf(&b, "INSERT INTO %s (", g->target.buf);
+	emit_column_list(g, &b);
+	dla_buf_adds(&b, ")\nSELECT -1");
 	for (size_t i = 0; i < g->dim->business_key.n; i++)
 		dla_buf_adds(&b, ", NULL");
 	for (size_t i = 0; i < g->n_attrs; i++) {
@@ -535,9 +1081,9 @@ static void emit_unknown_member(struct dim_gen *g, struct dla_stmts *out)
 		emit_open_end(g, &b);
 		dla_buf_addf(&b, ", %s", g->d->true_literal);
 	}
-	if (has_deleted(g))
+	if (g->deleted)
 		dla_buf_addf(&b, ", %s", g->d->false_literal);
-	if (g->in->with_inferred)
+	if (g->inferred)
 		dla_buf_addf(&b, ", %s", g->d->false_literal);
 	dla_buf_adds(&b, ", ");
 	g->d->quote_literal(&b, g->in->run_id);
@@ -548,22 +1094,110 @@ static void emit_unknown_member(struct dim_gen *g, struct dla_stmts *out)
 	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_NONE, "unknown member", &b, NULL);
 }
 
-static void emit_expire(struct dim_gen *g, struct dla_stmts *out)
+/* SET list of every attribute column and companion from x. */
+static void emit_set_all_attrs(struct dim_gen *g, struct dla_buf *b)
+{
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const struct attr *a = &g->attrs[i];
+		dla_buf_addf(b, "%s%s = x.%s", i ? ", " : "", a->name, a->name);
+		if (a->extra)
+			dla_buf_addf(b, ", %s = x.%s", a->extra, a->extra);
+	}
+}
+
+/* The inferred member's row becomes the key's first real version in place:
+ * same surrogate key, valid_from kept, flag cleared. */
+static void emit_inferred(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT;
 
-	if (!g->versioned)
+	if (!g->inferred)
 		return;
-	dla_buf_addf(&b, "UPDATE %s AS t\nSET %s = x.dla_t, %s = %s", g->target.buf,
-		     g->hk->valid_to, g->hk->is_current, g->d->false_literal);
+	dla_buf_addf(&b, "UPDATE %s AS t\nSET ", g->target.buf);
+	emit_set_all_attrs(g, &b);
+	if (!g->n_attrs)
+		dla_buf_addf(&b, "%s = %s", g->hk->is_inferred, g->d->false_literal);
+	else
+		dla_buf_addf(&b, ",\n    %s = %s", g->hk->is_inferred, g->d->false_literal);
+	if (g->versioned) {
+		dla_buf_addf(&b, ", %s = ", g->hk->valid_to);
+		emit_valid_to(g, &b, "x.dla_next_t");
+		dla_buf_addf(&b, ", %s = ", g->hk->is_current);
+		emit_bool_case(g, &b, "x.dla_next_t IS NULL");
+		if (g->deleted) {
+			dla_buf_addf(&b, ", %s = ", g->hk->is_deleted);
+			emit_bool_case(g, &b, "x.dla_next_a = 'D'");
+		}
+	} else if (g->deleted) {
+		dla_buf_addf(&b, ", %s = ", g->hk->is_deleted);
+		emit_bool_case(g, &b, "x.dla_fdead = 1");
+	}
 	emit_set_audit(g, &b);
-	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_cur_sk AND x.dla_action = 'V'",
-		     DLA_CHANGE_TABLE, g->sk);
-	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_EXPIRED, "expire changed versions",
-		      &b, NULL);
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_isk", DLA_CHANGE_TABLE, g->sk);
+	if (g->versioned)
+		dla_buf_adds(&b, " AND x.dla_action = 'I'");
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED, "fill inferred members", &b, NULL);
 }
 
-/* Type 1 columns and type 6 current columns: every version of the key. */
+/* Versioned: the stored current version ends where the key's next event
+ * starts: a new version (expired) or a delete (deleted). */
+static void emit_close_current(struct dim_gen *g, struct dla_stmts *out, bool by_delete)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	dla_buf_addf(&b, "UPDATE %s AS t\nSET %s = x.dla_next_t, %s = %s", g->target.buf,
+		     g->hk->valid_to, g->hk->is_current, g->d->false_literal);
+	if (by_delete)
+		dla_buf_addf(&b, ", %s = %s", g->hk->is_deleted, g->d->true_literal);
+	emit_set_audit(g, &b);
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_sk AND x.dla_action = 'B' AND "
+		     "x.dla_dead = 0 AND x.dla_next_a = '%s'", DLA_CHANGE_TABLE, g->sk,
+		     by_delete ? "D" : "V");
+	if (by_delete)
+		dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_DELETED, "close deleted keys", &b,
+			      NULL);
+	else
+		dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_EXPIRED, "expire changed versions",
+			      &b, NULL);
+}
+
+/* Versioned: type 3 columns overwritten in place on the stored current
+ * version. */
+static void emit_type3_in_place(struct dim_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	size_t n = 0;
+
+	if (!g->n_type3)
+		return;
+	dla_buf_addf(&b, "UPDATE %s AS t\nSET ", g->target.buf);
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const struct attr *a = &g->attrs[i];
+		if (a->scd == DLA_SCD_3)
+			dla_buf_addf(&b, "%s%s = x.%s, %s = x.%s", n++ ? ", " : "", a->name,
+				     a->name, a->extra, a->extra);
+	}
+	emit_set_audit(g, &b);
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_sk AND x.dla_action = 'B' AND "
+		     "x.dla_dead = 0\n  AND (", DLA_CHANGE_TABLE, g->sk);
+	n = 0;
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const struct attr *a = &g->attrs[i];
+		if (a->scd != DLA_SCD_3)
+			continue;
+		if (n++)
+			dla_buf_adds(&b, " OR ");
+		emit_distinct(g, &b, "t", a->name, "x", a->name);
+		dla_buf_adds(&b, " OR ");
+		emit_distinct(g, &b, "t", a->extra, "x", a->extra);
+	}
+	dla_buf_addch(&b, ')');
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED,
+		      "move type 3 values to their previous column", &b, NULL);
+}
+
+/* Versioned: type 1 columns and type 6 current columns on every version of
+ * the changed keys. */
 static void emit_overwrite_all_versions(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT;
@@ -575,7 +1209,7 @@ static void emit_overwrite_all_versions(struct dim_gen *g, struct dla_stmts *out
 		if (a->scd == DLA_SCD_1)
 			dla_buf_addf(&b, "%s%s = x.%s", n++ ? ", " : "", a->name, a->name);
 		else if (a->scd == DLA_SCD_6)
-			dla_buf_addf(&b, "%s%s = x.%s", n++ ? ", " : "", a->extra, a->name);
+			dla_buf_addf(&b, "%s%s = x.%s", n++ ? ", " : "", a->extra, a->extra);
 	}
 	if (!n) {
 		dla_buf_release(&b);
@@ -584,128 +1218,138 @@ static void emit_overwrite_all_versions(struct dim_gen *g, struct dla_stmts *out
 	emit_set_audit(g, &b);
 	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE ", DLA_CHANGE_TABLE);
 	emit_bk_join(g, &b, "t", "x");
-	dla_buf_adds(&b, " AND x.dla_action IN ('U', 'V')\n  AND (");
+	dla_buf_adds(&b, " AND x.dla_first = 1\n  AND (");
 	n = 0;
 	for (size_t i = 0; i < g->n_attrs; i++) {
 		const struct attr *a = &g->attrs[i];
+		const char *col = a->scd == DLA_SCD_6 ? a->extra : a->name;
 		if (a->scd != DLA_SCD_1 && a->scd != DLA_SCD_6)
 			continue;
 		if (n++)
 			dla_buf_adds(&b, " OR ");
-		emit_distinct(g, &b, "t", a->scd == DLA_SCD_6 ? a->extra : a->name,
-			      "x", a->name);
+		emit_distinct(g, &b, "t", col, "x", col);
 	}
 	dla_buf_addch(&b, ')');
 	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED,
 		      "overwrite type 1 columns on every version", &b, NULL);
 }
 
-static void emit_type3(struct dim_gen *g, struct dla_stmts *out)
+static void emit_insert(struct dim_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	dla_buf_addf(&b, "INSERT INTO %s (", g->target.buf);
+	emit_column_list(g, &b);
+	dla_buf_addf(&b, ")\nSELECT (SELECT COALESCE(MAX(%s), 0) FROM %s WHERE %s > 0)"
+		     " + ROW_NUMBER() OVER (ORDER BY ", g->sk, g->target.buf, g->sk);
+	emit_bk_list(g, &b, "x");
+	dla_buf_adds(&b, g->versioned ? ", x.dla_t),\n       " : "),\n       ");
+	emit_bk_list(g, &b, "x");
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		dla_buf_addf(&b, ", x.%s", g->attrs[i].name);
+		if (g->attrs[i].extra)
+			dla_buf_addf(&b, ", x.%s", g->attrs[i].extra);
+	}
+	if (g->versioned) {
+		dla_buf_adds(&b, ",\n       x.dla_eff, ");
+		emit_valid_to(g, &b, "x.dla_next_t");
+		dla_buf_adds(&b, ", ");
+		emit_bool_case(g, &b, "x.dla_next_t IS NULL");
+		if (g->deleted) {
+			dla_buf_adds(&b, ", ");
+			emit_bool_case(g, &b, "x.dla_next_a = 'D'");
+		}
+	} else if (g->deleted) {
+		dla_buf_adds(&b, ", ");
+		emit_bool_case(g, &b, "x.dla_fdead = 1");
+	}
+	if (g->inferred)
+		dla_buf_addf(&b, ", %s", g->d->false_literal);
+	dla_buf_adds(&b, ", ");
+	g->d->quote_literal(&b, g->in->run_id);
+	dla_buf_adds(&b, ", ");
+	g->d->now_utc(&b);
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE ", DLA_CHANGE_TABLE);
+	if (g->versioned)
+		dla_buf_adds(&b, "x.dla_action IN ('N', 'V')");
+	else
+		dla_buf_adds(&b, "x.dla_sk IS NULL AND x.dla_isk IS NULL");
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INSERTED,
+		      g->versioned ? "insert new versions" : "insert new keys", &b, NULL);
+}
+
+/* One row per key: deletes flag is_deleted; changes and revivals update
+ * the type 1 / 3 columns in place. */
+static void emit_unversioned_updates(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT;
 	size_t n = 0;
 
+	if (g->deleted) {
+		dla_buf_addf(&b, "UPDATE %s AS t\nSET %s = %s", g->target.buf, g->hk->is_deleted,
+			     g->d->true_literal);
+		emit_set_audit(g, &b);
+		dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_sk AND x.dla_fdead = 1 AND "
+			     "COALESCE(t.%s, %s) = %s", DLA_CHANGE_TABLE, g->sk,
+			     g->hk->is_deleted, g->d->false_literal, g->d->false_literal);
+		dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_DELETED, "flag deleted keys", &b,
+			      NULL);
+	}
 	dla_buf_addf(&b, "UPDATE %s AS t\nSET ", g->target.buf);
 	for (size_t i = 0; i < g->n_attrs; i++) {
 		const struct attr *a = &g->attrs[i];
-		if (a->scd != DLA_SCD_3)
+		if (!in_place(a->scd))
 			continue;
-		dla_buf_addf(&b, "%s%s = CASE WHEN ", n++ ? ",\n    " : "", a->extra);
-		emit_distinct(g, &b, "t", a->name, "x", a->name);
-		dla_buf_addf(&b, " THEN t.%s ELSE t.%s END, %s = x.%s", a->name, a->extra,
-			     a->name, a->name);
+		dla_buf_addf(&b, "%s%s = x.%s", n++ ? ", " : "", a->name, a->name);
+		if (a->extra)
+			dla_buf_addf(&b, ", %s = x.%s", a->extra, a->extra);
+	}
+	if (g->deleted) {
+		dla_buf_addf(&b, "%s%s = ", n++ ? ", " : "", g->hk->is_deleted);
+		emit_bool_case(g, &b, "x.dla_fdead = 1");
 	}
 	if (!n) {
 		dla_buf_release(&b);
 		return;
 	}
 	emit_set_audit(g, &b);
-	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_cur_sk AND x.dla_action = 'U'"
-		     "\n  AND ", DLA_CHANGE_TABLE, g->sk);
-	emit_any_distinct(g, &b, "t", "x", type3);
-	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED,
-		      "move type 3 values to their previous column", &b, NULL);
-}
-
-static void emit_insert_versions(struct dim_gen *g, struct dla_stmts *out)
-{
-	struct dla_buf b = DLA_BUF_INIT;
-
-	dla_buf_addf(&b, "INSERT INTO %s (%s", g->target.buf, g->sk);
-	for (size_t i = 0; i < g->dim->business_key.n; i++)
-		dla_buf_addf(&b, ", %s", g->bk[i]->name);
-	for (size_t i = 0; i < g->n_attrs; i++) {
-		dla_buf_addf(&b, ", %s", g->attrs[i].name);
-		if (g->attrs[i].extra)
-			dla_buf_addf(&b, ", %s", g->attrs[i].extra);
-	}
-	if (g->versioned)
-		dla_buf_addf(&b, ", %s, %s, %s", g->hk->valid_from, g->hk->valid_to,
-			     g->hk->is_current);
-	if (has_deleted(g))
-		dla_buf_addf(&b, ", %s", g->hk->is_deleted);
-	if (g->in->with_inferred)
-		dla_buf_addf(&b, ", %s", g->hk->is_inferred);
-	dla_buf_addf(&b, ", %s, %s)\n", g->hk->run_id, g->hk->updated_at);
-	dla_buf_addf(&b, "SELECT (SELECT COALESCE(MAX(%s), 0) FROM %s WHERE %s > 0)"
-		     " + ROW_NUMBER() OVER (ORDER BY ", g->sk, g->target.buf, g->sk);
-	emit_bk_list(g, &b, "x");
-	dla_buf_adds(&b, "),\n       ");
-	emit_bk_list(g, &b, "x");
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_sk\n  AND (", DLA_CHANGE_TABLE,
+		     g->sk);
+	n = 0;
 	for (size_t i = 0; i < g->n_attrs; i++) {
 		const struct attr *a = &g->attrs[i];
-		switch (a->scd) {
-		case DLA_SCD_0:
-			dla_buf_addf(&b, ",\n       CASE WHEN x.dla_action = 'V' THEN "
-				     "x.dla_old_%s ELSE x.%s END", a->name, a->name);
-			break;
-		case DLA_SCD_3: {
-			/* previous: on a new version, the value it replaces */
-			struct dla_buf old = DLA_BUF_INIT;
-			dla_buf_addf(&old, "dla_old_%s", a->name);
-			dla_buf_addf(&b, ", x.%s,\n       CASE WHEN x.dla_action <> 'V' THEN "
-				     "NULL WHEN ", a->name);
-			emit_distinct(g, &b, "x", a->name, "x", old.buf);
-			dla_buf_addf(&b, " THEN x.dla_old_%s ELSE x.dla_old_%s END",
-				     a->name, a->extra);
-			if (dla_buf_failed(&old))
-				b.failed = true;
-			dla_buf_release(&old);
-			break;
-		}
-		case DLA_SCD_6:
-			dla_buf_addf(&b, ", x.%s, x.%s", a->name, a->name);
-			break;
-		default:
-			dla_buf_addf(&b, ", x.%s", a->name);
-			break;
+		if (!in_place(a->scd))
+			continue;
+		if (n++)
+			dla_buf_adds(&b, " OR ");
+		emit_distinct(g, &b, "t", a->name, "x", a->name);
+		if (a->extra) {
+			dla_buf_adds(&b, " OR ");
+			emit_distinct(g, &b, "t", a->extra, "x", a->extra);
 		}
 	}
-	if (g->versioned) {
-		dla_buf_adds(&b, ",\n       x.dla_t, ");
-		emit_open_end(g, &b);
-		dla_buf_addf(&b, ", %s", g->d->true_literal);
-	}
-	if (has_deleted(g))
-		dla_buf_addf(&b, ", %s", g->d->false_literal);
-	if (g->in->with_inferred)
-		dla_buf_addf(&b, ", %s", g->d->false_literal);
-	dla_buf_adds(&b, ", ");
-	g->d->quote_literal(&b, g->in->run_id);
-	dla_buf_adds(&b, ", ");
-	g->d->now_utc(&b);
-	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE x.dla_action IN ('N', 'V')", DLA_CHANGE_TABLE);
-	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INSERTED, "insert new versions", &b, NULL);
+	if (g->deleted)
+		dla_buf_addf(&b, "%s(x.dla_fdead = 0 AND t.%s = %s)", n ? " OR " : "",
+			     g->hk->is_deleted, g->d->true_literal);
+	dla_buf_addch(&b, ')');
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED, "update changed keys", &b, NULL);
 }
 
 static void emit_cleanup(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT;
 
-	g->d->drop_temp_table(&b, DLA_CHANGE_TABLE);
-	dla_stmts_add(out, DLA_STMT_CLEANUP, DLA_COUNT_NONE, "drop change set", &b, NULL);
-	g->d->drop_temp_table(&b, DLA_STAGE_TABLE);
-	dla_stmts_add(out, DLA_STMT_CLEANUP, DLA_COUNT_NONE, "drop stage", &b, NULL);
+	for (size_t i = sizeof(temp_tables) / sizeof(temp_tables[0]); i-- > 0;) {
+		struct dla_buf label = DLA_BUF_INIT;
+		dla_buf_addf(&label, "drop %s", temp_tables[i]);
+		g->d->drop_temp_table(&b, temp_tables[i]);
+		if (dla_buf_failed(&label))
+			out->failed = true;
+		else
+			dla_stmts_add(out, DLA_STMT_CLEANUP, DLA_COUNT_NONE, label.buf, &b, NULL);
+		dla_buf_release(&label);
+		dla_buf_release(&b);
+	}
 }
 
 static void release_gen(struct dim_gen *g)
@@ -732,6 +1376,14 @@ enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 	g.hk = &in->project->hk;
 	g.sk = dim->surrogate_key;
 	g.err = errmsg;
+	g.delta = dim->source_mode == DLA_MODE_DELTA;
+	g.close = !g.delta && dim->on_delete == DLA_ON_DELETE_CLOSE;
+	g.deleted = dim->on_delete == DLA_ON_DELETE_CLOSE || dim->delete_when;
+	/* inferred members are kept up when a fact infers them, or when the
+	 * table already has the flag (rows flagged earlier stay fillable) */
+	g.inferred = in->with_inferred ||
+		     (in->target_exists && find_column(in->target_cols, in->n_target_cols,
+						       g.hk->is_inferred));
 	dla_buf_init(&g.target);
 	in->dialect->relation(&g.target, dim->schema, dim->name);
 
@@ -741,13 +1393,22 @@ enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 	if (rc == DLA_OK) {
 		emit_stage(&g, out);
 		emit_key_checks(&g, out);
+		emit_base(&g, out);
+		emit_seq(&g, out);
+		emit_late_checks(&g, out);
 		emit_change_set(&g, out);
-		emit_late_check(&g, out);
 		emit_unknown_member(&g, out);
-		emit_expire(&g, out);
-		emit_overwrite_all_versions(&g, out);
-		emit_type3(&g, out);
-		emit_insert_versions(&g, out);
+		emit_inferred(&g, out);
+		if (g.versioned) {
+			emit_close_current(&g, out, false);
+			if (g.deleted)
+				emit_close_current(&g, out, true);
+			emit_type3_in_place(&g, out);
+			emit_overwrite_all_versions(&g, out);
+		} else {
+			emit_unversioned_updates(&g, out);
+		}
+		emit_insert(&g, out);
 		emit_cleanup(&g, out);
 		if (dla_stmts_failed(out) || dla_buf_failed(&g.target))
 			rc = DLA_ERR_NOMEM;

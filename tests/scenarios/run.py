@@ -7,6 +7,9 @@ The same scenario runs unchanged on both engines.
 Case directory:
   models.yml       the specs (sources with `seed:` paths, dimensions, facts)
   views/*.sql      optional views
+  project.yml      optional lines appended to the generated dla.yml (e.g.
+                   `open_end: null`, a `columns:` mapping renaming housekeeping
+                   columns)
   steps            blocks separated by blank lines; '#' lines are comments
 
 Blocks (the first line says what the block is):
@@ -21,7 +24,24 @@ Blocks (the first line says what the block is):
                        with '|', NULL as empty; `(no rows)` for none.  Write
                        booleans as CASE WHEN b THEN 1 ELSE 0 END (portable).
   sql SQL              run a statement (setup), no output checked
+  integrity TABLE KEY...   check the history of dimension TABLE (schema.table)
+                       with business key KEY... now (see below)
 
+Integrity (automatic): after every `run` step -- whatever its exit code -- and
+at the end, every dimension of models.yml whose table exists is checked:
+  - surrogate keys unique;
+  - versioned tables (a valid_from column): per business key, versions ordered
+    by valid_from have valid_from < valid_to, each version ends exactly where
+    the next starts (a gap only after a version flagged is_deleted), only the
+    last version may be current, and it is current unless flagged is_deleted
+    (exactly one current row per live key); current rows and only they have
+    the open end as valid_to;
+  - unversioned tables: one row per business key;
+  - surrogate keys unchanged across runs: every (surrogate key, business key,
+    valid_from) seen after an earlier run is still there.
+The unknown member (surrogate key -1) is only checked for uniqueness.  A
+`run` step that expects a failure (exit 1) is checked too: a failed load must
+leave the history as it was.
 Usage: run.py --dla BIN --target local|pg [--only SUBSTRING] [DIR...]
 Prints one line per failed check and `scenarios[target]: N passed, M failed`.
 """
@@ -47,6 +67,53 @@ targets:
     dialect: postgres
     connection: "Driver=PostgreSQL Unicode;Server=${PGHOST:-127.0.0.1};Port=${PGPORT:-5432};Database=${PGDATABASE:-dla};Uid=${PGUSER:-dla};Pwd=${PGPASSWORD:-};BoolsAsChar=0"
 """
+
+
+def hk_names(project_text):
+    """Housekeeping column names and open end from the case's project.yml
+    (a `columns:` mapping and `open_end:`), defaults otherwise."""
+    hk = {"valid_from": "valid_from", "valid_to": "valid_to", "is_current": "is_current",
+          "is_deleted": "is_deleted", "is_inferred": "is_inferred"}
+    open_end = "9999-12-31 00:00:00"
+    in_columns = False
+    for raw in project_text.splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        indented = line[0] in " \t"
+        key, _, value = line.strip().partition(":")
+        value = value.strip().strip("'\"")
+        if not indented:
+            in_columns = key == "columns"
+            if key == "open_end":
+                open_end = None if value in ("null", "~", "") else value
+        elif in_columns and key in hk:
+            hk[key] = value
+    return hk, open_end
+
+
+def dimensions(models_text):
+    """(schema.table, [business key], surrogate key) of every dimension in
+    models.yml (top-level keys of each `---` document; flow lists)."""
+    dims = []
+    for doc in models_text.split("\n---"):
+        spec = {}
+        for raw in doc.splitlines():
+            line = raw.split("#", 1)[0].rstrip()
+            if not line or line[0] in " \t-":
+                continue
+            key, _, value = line.partition(":")
+            spec[key.strip()] = value.strip()
+        if "dimension" not in spec:
+            continue
+        name = spec["dimension"].strip("'\"")
+        keys = [k.strip().strip("'\"") for k in
+                spec.get("business_key", "").strip("[]").split(",") if k.strip()]
+        sk = spec.get("surrogate_key", "").strip("'\"")
+        if not sk:
+            sk = (name[4:] if name.startswith("dim_") else name) + "_sk"
+        dims.append(("%s.%s" % (spec.get("schema", "presentation"), name), keys, sk))
+    return dims
 
 
 def blocks(text):
@@ -80,6 +147,17 @@ class Case:
             f.write(DLA_YML)
         shutil.copy(os.path.join(path, "models.yml"),
                     os.path.join(self.work, "models", "models.yml"))
+        project = os.path.join(path, "project.yml")
+        project_text = ""
+        if os.path.exists(project):
+            with open(project) as f:
+                project_text = f.read()
+            with open(os.path.join(self.work, "dla.yml"), "a") as f:
+                f.write(project_text)
+        self.hk, self.open_end = hk_names(project_text)
+        with open(os.path.join(path, "models.yml")) as f:
+            self.dims = dimensions(f.read())
+        self.seen = {}     # table -> {sk: (key, valid_from)} after earlier runs
         views = os.path.join(path, "views")
         if os.path.isdir(views):
             shutil.copytree(views, os.path.join(self.work, "views"))
@@ -171,6 +249,108 @@ class Case:
             self.fail(step, "rows differ\n  expected:\n    %s\n  actual:\n    %s" % (
                 "\n    ".join(want) or "(no rows)", "\n    ".join(got) or "(no rows)"))
 
+    def table_columns(self, table):
+        schema, name = table.split(".")
+        if self.target == "pg":
+            out = self.psql("select column_name from information_schema.columns "
+                            "where table_schema = '%s' and table_name = '%s'"
+                            % (schema.lower(), name.lower()))
+        else:
+            if not os.path.exists(os.path.join(self.work, ".dla", schema + ".db")):
+                return set()
+            out = self.sqlite("select name from pragma_table_info('%s', '%s');"
+                              % (name, schema))
+        return set(c.lower() for c in out.splitlines())
+
+    def integrity(self, step, table, keys, sk):
+        """Checks the history of one dimension table (see the module doc)."""
+        try:
+            cols = self.table_columns(table)
+        except RuntimeError as e:
+            self.fail(step, "integrity %s: %s" % (table, e))
+            return
+        if not cols:
+            return
+        hk = self.hk
+        versioned = hk["valid_from"].lower() in cols
+        deleted = hk["is_deleted"].lower() in cols
+        sel = [sk] + keys
+        if versioned:
+            sel += [hk["valid_from"], hk["valid_to"],
+                    "case when %s then 1 else 0 end" % hk["is_current"]]
+        sel.append("case when %s then 1 else 0 end" % hk["is_deleted"] if deleted else "0")
+        order = ", ".join(keys + ([hk["valid_from"]] if versioned else []) + [sk])
+        try:
+            out = self.query("select %s from %s order by %s" % (", ".join(sel), table, order))
+        except RuntimeError as e:
+            self.fail(step, "integrity %s: %s" % (table, e))
+            return
+        problems = []
+        n_keys = len(keys)
+        rows = [line.split("|") for line in out.splitlines()]
+        sks = [r[0] for r in rows]
+        dup = sorted(set(k for k in sks if sks.count(k) > 1))
+        if dup:
+            problems.append("surrogate keys not unique: %s" % ", ".join(dup[:5]))
+        open_end = "" if self.open_end is None else self.open_end
+        by_key = {}
+        for r in rows:
+            if r[0] == "-1":
+                continue
+            by_key.setdefault(tuple(r[1:1 + n_keys]), []).append(r)
+        now = {}
+        for key, versions in by_key.items():
+            name = "key %s" % "|".join(key)
+            if not versioned:
+                if len(versions) > 1:
+                    problems.append("%s: %d rows in an unversioned table" % (name, len(versions)))
+                for v in versions:
+                    now[v[0]] = (key, None)
+                continue
+            for i, v in enumerate(versions):
+                sk_, vf, vt, cur, dele = v[0], v[1 + n_keys], v[2 + n_keys], v[3 + n_keys], v[4 + n_keys]
+                now[sk_] = (key, vf)
+                last = i == len(versions) - 1
+                if vt != "" and not vf < vt:
+                    problems.append("%s: version %s has valid_from %s not before valid_to %s"
+                                    % (name, sk_, vf, vt))
+                if (cur == "1") != (vt == open_end):
+                    problems.append("%s: version %s is_current=%s but valid_to=%r"
+                                    % (name, sk_, cur, vt or None))
+                if cur == "1" and not last:
+                    problems.append("%s: version %s is current but not the last" % (name, sk_))
+                if last and cur != "1" and dele != "1":
+                    problems.append("%s: no current version and the last (%s) is not "
+                                    "flagged deleted" % (name, sk_))
+                if last and cur == "1" and dele == "1":
+                    problems.append("%s: current version %s flagged deleted" % (name, sk_))
+                if not last:
+                    nxt = versions[i + 1][1 + n_keys]
+                    if dele == "1":
+                        if nxt < vt:
+                            problems.append("%s: version %s (deleted at %s) overlaps the "
+                                            "next one starting %s" % (name, sk_, vt, nxt))
+                    elif nxt != vt:
+                        problems.append("%s: version %s ends %s but the next starts %s (%s)"
+                                        % (name, sk_, vt, nxt,
+                                           "gap" if nxt > vt else "overlap"))
+        for v in rows:
+            if v[0] == "-1":
+                now["-1"] = (tuple(v[1:1 + n_keys]), v[1 + n_keys] if versioned else None)
+        before = self.seen.get(table, {})
+        for sk_, was in sorted(before.items()):
+            if now.get(sk_) != was:
+                problems.append("surrogate key %s was %r, now %r" % (sk_, was, now.get(sk_)))
+        self.seen[table] = now
+        if problems:
+            self.fail(step, "integrity %s:\n    %s" % (table, "\n    ".join(problems[:10])))
+        else:
+            self.ok()
+
+    def integrity_all(self, step):
+        for table, keys, sk in self.dims:
+            self.integrity(step, table, keys, sk)
+
     def play(self):
         with open(os.path.join(self.path, "steps")) as f:
             text = f.read()
@@ -182,10 +362,17 @@ class Case:
                 self.seed(step, rest.strip(), block[1:])
             elif word == "run":
                 self.dla_cmd(step, ["run"] + shlex.split(rest), block[1:])
+                self.integrity_all(step)
             elif word == "dla":
                 self.dla_cmd(step, shlex.split(rest), block[1:])
             elif word == "expect":
                 self.expect(step, rest, block[1:])
+            elif word == "integrity":
+                words = rest.split()
+                dim = [d for d in self.dims if d[0] == words[0]] if words else []
+                base = words[0].split(".")[-1] if words else ""
+                sk = dim[0][2] if dim else (base[4:] if base.startswith("dim_") else base) + "_sk"
+                self.integrity(step, words[0], words[1:], sk)
             elif word == "sql":
                 try:
                     self.query(rest)
@@ -193,6 +380,7 @@ class Case:
                     self.fail(step, "statement failed: %s" % e)
             else:
                 self.fail(step, "unknown step %r" % word)
+        self.integrity_all("end")
         shutil.rmtree(self.work, ignore_errors=True)
 
 
