@@ -9,7 +9,9 @@
 #include <sql.h>
 #include <sqlext.h>
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +34,12 @@ struct dla_db {
 	char **secrets;               /* secret values of the connection string */
 	size_t n_secrets;
 	char dbms_name[128];
+	/* dla_db_cancel (from another thread): the statement now allocated,
+	 * guarded by cancel_mu so it is never cancelled after being freed;
+	 * once cancelled is set no statement starts and nothing commits. */
+	pthread_mutex_t cancel_mu;
+	SQLHSTMT running;
+	atomic_bool cancelled;
 };
 
 /* ---- errors ---------------------------------------------------------- */
@@ -59,6 +67,14 @@ static enum dla_code err_set(struct dla_db_error *err, enum dla_code code,
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+/* What every operation on a cancelled connection returns. */
+static enum dla_code cancelled_error(struct dla_db_error *err)
+{
+	err_set(err, DLA_ERR_DB, "[HY008] operation cancelled");
+	memcpy(err->sqlstate, "HY008", sizeof(err->sqlstate));
+	return DLA_ERR_DB;
 }
 
 static bool sqlstate_is_dead(const char *state)
@@ -219,6 +235,7 @@ static void db_free(struct dla_db *db)
 	if (db->env)
 		SQLFreeHandle(SQL_HANDLE_ENV, db->env);
 	dla_secrets_free(db->secrets, db->n_secrets);
+	pthread_mutex_destroy(&db->cancel_mu);
 	dla_free(db);
 }
 
@@ -243,7 +260,10 @@ enum dla_code dla_db_connect(const char *conn_str, struct dla_db **out,
 	if (!db)
 		return err_set(err, DLA_ERR_NOMEM, "out of memory connecting");
 	db->array_support = -1;
+	pthread_mutex_init(&db->cancel_mu, NULL);
+	atomic_init(&db->cancelled, false);
 	if (dla_connection_secrets(conn_str, &db->secrets, &db->n_secrets) != DLA_OK) {
+		pthread_mutex_destroy(&db->cancel_mu);
 		dla_free(db);
 		return err_set(err, DLA_ERR_NOMEM, "out of memory connecting");
 	}
@@ -398,6 +418,8 @@ enum dla_code dla_db_commit(struct dla_db *db, struct dla_db_error *err)
 		return err_set(err, DLA_ERR_USAGE, "no connection");
 	if (!db->in_txn)
 		return err_set(err, DLA_ERR_USAGE, "commit without a transaction");
+	if (atomic_load(&db->cancelled))
+		return cancelled_error(err);   /* the transaction stays open for a rollback */
 	return end_txn(db, SQL_COMMIT, err);
 }
 
@@ -423,25 +445,63 @@ bool dla_db_in_transaction(const struct dla_db *db)
 
 /* ---- statements ------------------------------------------------------ */
 
+/* Allocates a statement and makes it the one dla_db_cancel interrupts.
+ * Refused once the connection was cancelled. */
 static enum dla_code stmt_alloc(struct dla_db *db, SQLHSTMT *stmt,
 				struct dla_db_error *err)
 {
-	SQLRETURN rc = SQLAllocHandle(SQL_HANDLE_STMT, db->dbc, stmt);
+	SQLRETURN rc;
 
+	*stmt = SQL_NULL_HSTMT;
+	if (atomic_load(&db->cancelled))
+		return cancelled_error(err);
+	rc = SQLAllocHandle(SQL_HANDLE_STMT, db->dbc, stmt);
 	if (!SQL_SUCCEEDED(rc)) {
 		*stmt = SQL_NULL_HSTMT;
 		return db_fail(db, err, SQL_HANDLE_DBC, db->dbc, DLA_ERR_DB,
 			       "allocating a statement");
 	}
+	pthread_mutex_lock(&db->cancel_mu);
+	db->running = *stmt;
+	pthread_mutex_unlock(&db->cancel_mu);
+	/* a cancel between the check above and the registration */
+	if (atomic_load(&db->cancelled)) {
+		pthread_mutex_lock(&db->cancel_mu);
+		db->running = SQL_NULL_HSTMT;
+		pthread_mutex_unlock(&db->cancel_mu);
+		SQLFreeHandle(SQL_HANDLE_STMT, *stmt);
+		*stmt = SQL_NULL_HSTMT;
+		return cancelled_error(err);
+	}
 	return DLA_OK;
 }
 
-static void stmt_free(SQLHSTMT stmt)
+static void stmt_free(struct dla_db *db, SQLHSTMT stmt)
 {
 	if (stmt != SQL_NULL_HSTMT) {
+		pthread_mutex_lock(&db->cancel_mu);
+		if (db->running == stmt)
+			db->running = SQL_NULL_HSTMT;
+		pthread_mutex_unlock(&db->cancel_mu);
 		SQLFreeStmt(stmt, SQL_CLOSE);
 		SQLFreeHandle(SQL_HANDLE_STMT, stmt);
 	}
+}
+
+void dla_db_cancel(struct dla_db *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->cancel_mu);
+	atomic_store(&db->cancelled, true);
+	if (db->running != SQL_NULL_HSTMT)
+		(void)SQLCancel(db->running);
+	pthread_mutex_unlock(&db->cancel_mu);
+}
+
+bool dla_db_cancelled(struct dla_db *db)
+{
+	return db && atomic_load(&db->cancelled);
 }
 
 /*
@@ -516,7 +576,7 @@ static enum dla_code run(struct dla_db *db, const char *sql,
 	}
 	return DLA_OK;
 fail:
-	stmt_free(*stmt);
+	stmt_free(db, *stmt);
 	*stmt = SQL_NULL_HSTMT;
 	return code;
 }
@@ -587,7 +647,7 @@ enum dla_code dla_db_exec(struct dla_db *db, const char *sql,
 		*rows_affected = (long)count;
 	err_clear(err);
 out:
-	stmt_free(stmt);
+	stmt_free(db, stmt);
 	dla_free(ind);
 	return code;
 }
@@ -808,7 +868,7 @@ enum dla_code dla_db_query(struct dla_db *db, const char *sql,
 	if (!no_data)
 		code = fetch_all(db, stmt, r, err);
 out:
-	stmt_free(stmt);
+	stmt_free(db, stmt);
 	dla_free(ind);
 	if (code != DLA_OK) {
 		dla_db_result_free(r);
@@ -887,7 +947,7 @@ enum dla_code dla_db_describe(struct dla_db *db, const char *sql,
 	}
 	err_clear(err);
 out:
-	stmt_free(stmt);
+	stmt_free(db, stmt);
 	if (code != DLA_OK) {
 		dla_db_columns_free(list, n);
 		return code;
@@ -1130,7 +1190,7 @@ static enum dla_code insert_values(struct dla_db *db, const char *prefix,
 		SQLLEN count = -1;
 
 		if (rows != prepared_rows) {
-			stmt_free(stmt);
+			stmt_free(db, stmt);
 			stmt = SQL_NULL_HSTMT;
 			dla_free(sql);
 			sql = values_sql(prefix, n_cols, rows);
@@ -1167,7 +1227,7 @@ static enum dla_code insert_values(struct dla_db *db, const char *prefix,
 			*done += (long)rows;
 	}
 out:
-	stmt_free(stmt);
+	stmt_free(db, stmt);
 	dla_free(sql);
 	dla_free(ind);
 	return code;
@@ -1213,13 +1273,13 @@ enum dla_code dla_db_insert_rows(struct dla_db *db, const char *insert_sql_prefi
 		}
 		code = insert_array(db, stmt, n_cols, values, n_rows, &done, err);
 	} else {
-		stmt_free(stmt);
+		stmt_free(db, stmt);
 		stmt = SQL_NULL_HSTMT;
 		code = insert_values(db, insert_sql_prefix, n_cols, values, n_rows,
 				     &done, err);
 	}
 out:
-	stmt_free(stmt);
+	stmt_free(db, stmt);
 	dla_free(sql);
 	if (rows_inserted)
 		*rows_inserted = done;

@@ -21,7 +21,8 @@
  *   One connection per thread: a struct dla_db must not be used by two
  *   threads at the same time, but different connections may be used from
  *   different threads concurrently (each connection has its own ODBC
- *   environment handle).
+ *   environment handle).  The one exception is dla_db_cancel, made to be
+ *   called from another thread.
  *
  * Errors
  *   Every function that can fail returns an enum dla_code and fills the
@@ -189,6 +190,23 @@ void dla_db_use_param_arrays(struct dla_db *db, bool on);
 /* True when the connection is known to be dead: the last error had class
  * 08/57P01 or the driver reports SQL_ATTR_CONNECTION_DEAD. */
 bool dla_db_is_dead(struct dla_db *db);
+
+/*
+ * Cancels db from ANOTHER thread (the one other operation allowed on a
+ * connection in use: a signal or a --fail-fast stop interrupts a worker's
+ * statement).  The statement executing or fetching on db, if any, gets
+ * SQLCancel (psqlODBC sends a cancel request to the server; sqliteodbc
+ * interrupts the engine) and fails; from then on every statement on db
+ * fails at once with "[HY008] operation cancelled" (DLA_ERR_DB) and
+ * dla_db_commit fails the same way, leaving the transaction open, so the
+ * caller's error path rolls back: nothing commits after a cancel
+ * (a commit already under way may still finish).  dla_db_rollback and
+ * dla_db_close still work.  A cancelled connection stays cancelled: close
+ * it.  Thread-safe; NULL is fine.
+ */
+void dla_db_cancel(struct dla_db *db);
+/* True once dla_db_cancel was called on db. */
+bool dla_db_cancelled(struct dla_db *db);
 
 /* SQLGetInfo(SQL_DBMS_NAME), e.g. "SQLite", "PostgreSQL"; "" if unknown.
  * Owned by db, valid until dla_db_close. */
