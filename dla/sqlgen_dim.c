@@ -762,7 +762,9 @@ static void emit_seq(struct dim_gen *g, struct dla_stmts *out)
 
 /* Late rows: a re-delivery (equal, over the type 2/6 columns, to the
  * version valid at its time -- or to the version reviving a key deleted at
- * the end of that one) is ignored; anything else fails the node. */
+ * the end of that one) is ignored; anything else fails the node.  A late
+ * delete is a re-delivery when a version of the key ends exactly at its
+ * time, or when no version is valid then (there was nothing to delete). */
 static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
@@ -813,13 +815,22 @@ static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 	dla_buf_addf(&b, ", x.dla_t\nFROM %s x\nWHERE x.dla_late = 1 AND x.dla_del = 1\n"
 		     "  AND NOT EXISTS (SELECT 1 FROM %s e WHERE ", DLA_SEQ_TABLE, g->target.buf);
 	emit_bk_join(g, &b, "e", "x");
-	dla_buf_addf(&b, " AND e.%s = x.dla_t)\nORDER BY ", g->hk->valid_to);
+	dla_buf_addf(&b, " AND e.%s = x.dla_t)\n  AND EXISTS (SELECT 1 FROM %s v WHERE ",
+		     g->hk->valid_to, g->target.buf);
+	emit_bk_join(g, &b, "v", "x");
+	dla_buf_addf(&b, " AND v.%s <= x.dla_t AND ", g->hk->valid_from);
+	if (g->in->project->open_end)
+		dla_buf_addf(&b, "x.dla_t < v.%s", g->hk->valid_to);
+	else
+		dla_buf_addf(&b, "(v.%s IS NULL OR x.dla_t < v.%s)", g->hk->valid_to,
+			     g->hk->valid_to);
+	dla_buf_adds(&b, ")\nORDER BY ");
 	emit_bk_list(g, &b, "x");
 	dla_buf_adds(&b, ", x.dla_t\nLIMIT 5");
 	if (g->delta)
 		dla_buf_addf(&msg, "back-dated delete in source '%s': a delete is not later "
-			     "than the start of its key's latest version and no version of "
-			     "the key ends at its time", g->dim->source);
+			     "than the start of its key's latest version and would cut a "
+			     "version valid at its time", g->dim->source);
 	else
 		dla_buf_addf(&msg, "cannot close keys absent from source '%s' at %s: their "
 			     "current version does not start before that time",

@@ -24,6 +24,8 @@ Blocks (the first line says what the block is):
                        with '|', NULL as empty; `(no rows)` for none.  Write
                        booleans as CASE WHEN b THEN 1 ELSE 0 END (portable).
   sql SQL              run a statement (setup), no output checked
+  columns TABLE        the following lines are TABLE's column names in order
+                       (schema.table; lower case)
   integrity TABLE KEY...   check the history of dimension TABLE (schema.table)
                        with business key KEY... now (see below)
 
@@ -249,18 +251,22 @@ class Case:
             self.fail(step, "rows differ\n  expected:\n    %s\n  actual:\n    %s" % (
                 "\n    ".join(want) or "(no rows)", "\n    ".join(got) or "(no rows)"))
 
-    def table_columns(self, table):
+    def column_names(self, table):
+        """Column names of schema.table in order (lower case), [] if absent."""
         schema, name = table.split(".")
         if self.target == "pg":
             out = self.psql("select column_name from information_schema.columns "
-                            "where table_schema = '%s' and table_name = '%s'"
-                            % (schema.lower(), name.lower()))
+                            "where table_schema = '%s' and table_name = '%s' "
+                            "order by ordinal_position" % (schema.lower(), name.lower()))
         else:
             if not os.path.exists(os.path.join(self.work, ".dla", schema + ".db")):
-                return set()
-            out = self.sqlite("select name from pragma_table_info('%s', '%s');"
+                return []
+            out = self.sqlite("select name from pragma_table_info('%s', '%s') order by cid;"
                               % (name, schema))
-        return set(c.lower() for c in out.splitlines())
+        return [c.lower() for c in out.splitlines()]
+
+    def table_columns(self, table):
+        return set(self.column_names(table))
 
     def integrity(self, step, table, keys, sk):
         """Checks the history of one dimension table (see the module doc)."""
@@ -367,6 +373,17 @@ class Case:
                 self.dla_cmd(step, shlex.split(rest), block[1:])
             elif word == "expect":
                 self.expect(step, rest, block[1:])
+            elif word == "columns":
+                try:
+                    got = self.column_names(rest.strip())
+                except RuntimeError as e:
+                    self.fail(step, "query failed: %s" % e)
+                    continue
+                if got == block[1:]:
+                    self.ok()
+                else:
+                    self.fail(step, "columns differ\n  expected: %s\n  actual:   %s"
+                              % (", ".join(block[1:]), ", ".join(got)))
             elif word == "integrity":
                 words = rest.split()
                 dim = [d for d in self.dims if d[0] == words[0]] if words else []
