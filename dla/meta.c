@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LOCK_NAME "run"
 
@@ -332,6 +333,44 @@ static void sql_renew(struct dla_buf *b, const struct dla_meta *m)
 	dla_buf_adds(b, " SET expires_at = ? WHERE lock_name = ? AND run_id = ?");
 }
 
+/* params: none (max_runs is a number dla spliced itself) */
+static void sql_node_durations(struct dla_buf *b, const struct dla_meta *m,
+			       size_t max_runs)
+{
+	dla_buf_adds(b, "SELECT n.node, n.started_at, n.finished_at FROM ");
+	add_table(b, m, "dla_node_run");
+	dla_buf_adds(b, " n WHERE n.status = 'success' AND n.run_id >= (SELECT MIN(r.run_id) "
+		     "FROM (SELECT run_id FROM ");
+	add_table(b, m, "dla_run");
+	dla_buf_addf(b, " ORDER BY run_id DESC LIMIT %zu) r) ORDER BY n.run_id DESC", max_runs);
+}
+
+/* params: [run_id] | [project, as_of] | [project] */
+static void sql_run_find(struct dla_buf *b, const struct dla_meta *m, bool by_id,
+			 bool by_as_of)
+{
+	dla_buf_adds(b, "SELECT run_id, command, status, as_of, retry_of, selector FROM ");
+	add_table(b, m, "dla_run");
+	if (by_id) {
+		dla_buf_adds(b, " WHERE run_id = ?");
+		return;
+	}
+	dla_buf_adds(b, " WHERE project = ? AND command IN ('run', 'retry')");
+	if (by_as_of) {
+		dla_buf_adds(b, " AND as_of = ");
+		m->dialect->cast_timestamp(b, "?");
+	}
+	dla_buf_adds(b, " ORDER BY run_id DESC LIMIT 1");
+}
+
+/* params: run_id */
+static void sql_run_nodes(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "SELECT node, status FROM ");
+	add_table(b, m, "dla_node_run");
+	dla_buf_adds(b, " WHERE run_id = ? ORDER BY node");
+}
+
 void dla_meta_statements(const struct dla_meta *m, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT;
@@ -366,6 +405,11 @@ void dla_meta_statements(const struct dla_meta *m, struct dla_stmts *out)
 	LIST(DLA_STMT_DML, "fail stale run", sql_fail_stale_run(&b, m));
 	LIST(DLA_STMT_DML, "lock renew", sql_renew(&b, m));
 	LIST(DLA_STMT_DML, "lock release", sql_delete_lock(&b, m));
+	LIST(DLA_STMT_DML, "node durations", sql_node_durations(&b, m, 20));
+	LIST(DLA_STMT_DML, "run by id", sql_run_find(&b, m, true, false));
+	LIST(DLA_STMT_DML, "latest run", sql_run_find(&b, m, false, false));
+	LIST(DLA_STMT_DML, "latest run as of", sql_run_find(&b, m, false, true));
+	LIST(DLA_STMT_DML, "run nodes", sql_run_nodes(&b, m));
 #undef LIST
 }
 
@@ -728,4 +772,151 @@ enum dla_code dla_meta_lock_release(const struct dla_meta *m, const char *run_id
 				    struct dla_db_error *err)
 {
 	return delete_lock(m, run_id, err);
+}
+
+/* ---- reading runs back ------------------------------------------------ */
+
+/* Seconds since the epoch of a timestamp in any dla_time_parse form. */
+static bool timestamp_seconds(const char *text, double *out)
+{
+	char canon[32];
+	struct tm tm;
+	double fraction = 0;
+	const char *dot;
+
+	if (!text || !dla_time_parse(text, canon))
+		return false;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(canon, "%d-%d-%d %d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return false;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	dot = strchr(canon, '.');
+	if (dot)
+		fraction = strtod(dot, NULL);
+	*out = (double)timegm(&tm) + fraction;
+	return true;
+}
+
+void dla_meta_node_durations_free(struct dla_node_duration *d, size_t n)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < n; i++)
+		dla_free(d[i].node);
+	dla_free(d);
+}
+
+enum dla_code dla_meta_node_durations(const struct dla_meta *m, size_t max_runs,
+				      struct dla_node_duration **out, size_t *n,
+				      struct dla_db_error *err)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	struct dla_db_result *r;
+	struct dla_node_duration *d;
+	size_t k = 0;
+	enum dla_code code;
+
+	*out = NULL;
+	*n = 0;
+	sql_node_durations(&b, m, max_runs ? max_runs : 1);
+	code = query_buf(m, &b, NULL, 0, &r, err);
+	if (code != DLA_OK)
+		return code;
+	d = dla_calloc(r->n_rows ? r->n_rows : 1, sizeof(*d));
+	if (!d) {
+		dla_db_result_free(r);
+		return meta_error(err, DLA_ERR_NOMEM, "out of memory reading node durations");
+	}
+	for (size_t i = 0; i < r->n_rows; i++) {
+		double started, finished;
+		const char *node = dla_db_cell(r, i, 0);
+
+		if (!node || !timestamp_seconds(dla_db_cell(r, i, 1), &started) ||
+		    !timestamp_seconds(dla_db_cell(r, i, 2), &finished))
+			continue;
+		d[k].node = dla_strdup(node);
+		if (!d[k].node) {
+			dla_db_result_free(r);
+			dla_meta_node_durations_free(d, k);
+			return meta_error(err, DLA_ERR_NOMEM,
+					  "out of memory reading node durations");
+		}
+		d[k].seconds = finished > started ? finished - started : 0;
+		k++;
+	}
+	dla_db_result_free(r);
+	*out = d;
+	*n = k;
+	return DLA_OK;
+}
+
+void dla_meta_run_info_release(struct dla_run_info *r)
+{
+	if (!r)
+		return;
+	dla_free(r->selector);
+	memset(r, 0, sizeof(*r));
+}
+
+enum dla_code dla_meta_run_find(const struct dla_meta *m, const char *project,
+				const char *run_id, const char *as_of,
+				struct dla_run_info *out, bool *found,
+				struct dla_db_error *err)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	struct dla_db_result *r;
+	const char *params[2];
+	size_t n_params = 0;
+	char as_of_c[32];
+	enum dla_code code;
+
+	memset(out, 0, sizeof(*out));
+	*found = false;
+	if (run_id) {
+		params[n_params++] = run_id;
+	} else {
+		params[n_params++] = project;
+		if (as_of) {
+			if (!dla_time_parse(as_of, as_of_c))
+				return meta_error(err, DLA_ERR_USAGE, "invalid as-of time '%s'",
+						  as_of);
+			params[n_params++] = as_of_c;
+		}
+	}
+	sql_run_find(&b, m, run_id != NULL, !run_id && as_of);
+	code = query_buf(m, &b, params, n_params, &r, err);
+	if (code != DLA_OK)
+		return code;
+	if (r->n_rows > 0) {
+		const char *sel = dla_db_cell(r, 0, 5);
+
+		copy_text(out->run_id, sizeof(out->run_id), dla_db_cell(r, 0, 0));
+		copy_text(out->command, sizeof(out->command), dla_db_cell(r, 0, 1));
+		copy_text(out->status, sizeof(out->status), dla_db_cell(r, 0, 2));
+		if (dla_db_cell(r, 0, 3))
+			copy_timestamp(out->as_of, dla_db_cell(r, 0, 3));
+		copy_text(out->retry_of, sizeof(out->retry_of), dla_db_cell(r, 0, 4));
+		if (sel && *sel) {
+			out->selector = dla_strdup(sel);
+			if (!out->selector) {
+				dla_db_result_free(r);
+				return meta_error(err, DLA_ERR_NOMEM, "out of memory reading a run");
+			}
+		}
+		*found = true;
+	}
+	dla_db_result_free(r);
+	return DLA_OK;
+}
+
+enum dla_code dla_meta_run_nodes(const struct dla_meta *m, const char *run_id,
+				 struct dla_db_result **out, struct dla_db_error *err)
+{
+	const char *params[] = { run_id };
+	struct dla_buf b = DLA_BUF_INIT;
+
+	sql_run_nodes(&b, m);
+	return query_buf(m, &b, params, N_OF(params), out, err);
 }

@@ -118,6 +118,55 @@ enum dla_code dla_meta_lock_renew(const struct dla_meta *m, const char *run_id,
 enum dla_code dla_meta_lock_release(const struct dla_meta *m, const char *run_id,
 				    struct dla_db_error *err);
 
+/* ---- reading runs back (the scheduler and `dla retry`) ---------------- */
+
+/* One past successful execution of a node. */
+struct dla_node_duration {
+	char *node;                /* owned */
+	double seconds;            /* finished_at - started_at */
+};
+
+/*
+ * The successful node executions of the last max_runs runs (by run_id,
+ * any project sharing the metadata schema), newest run first: the input
+ * of the scheduler's duration weights (schedule.h).  *out is a new array
+ * of *n items (caller frees with dla_meta_node_durations_free); rows whose
+ * timestamps do not parse are left out.
+ */
+enum dla_code dla_meta_node_durations(const struct dla_meta *m, size_t max_runs,
+				      struct dla_node_duration **out, size_t *n,
+				      struct dla_db_error *err);
+void dla_meta_node_durations_free(struct dla_node_duration *d, size_t n);
+
+/* A run row read back. */
+struct dla_run_info {
+	char run_id[64];
+	char command[32];
+	char status[16];           /* running | success | failed */
+	char as_of[32];            /* canonical, or "" */
+	char retry_of[64];         /* or "" */
+	char *selector;            /* owned; NULL when the run had none */
+};
+
+/*
+ * Finds one run of project (command 'run' or 'retry'):
+ *   run_id set      that run (any command, any project);
+ *   as_of set       the latest run with that as_of;
+ *   neither         the latest run.
+ * "Latest" is the greatest run_id.  *found says whether one exists (then
+ * *out is filled; release it with dla_meta_run_info_release).
+ */
+enum dla_code dla_meta_run_find(const struct dla_meta *m, const char *project,
+				const char *run_id, const char *as_of,
+				struct dla_run_info *out, bool *found,
+				struct dla_db_error *err);
+void dla_meta_run_info_release(struct dla_run_info *r);
+
+/* The node rows of run_id: a result of columns (node, status), ordered by
+ * node; caller frees with dla_db_result_free. */
+enum dla_code dla_meta_run_nodes(const struct dla_meta *m, const char *run_id,
+				 struct dla_db_result **out, struct dla_db_error *err);
+
 /*
  * Appends every statement meta.c runs, spelled for m->dialect, with "?"
  * for the bound values (m->db is not used): the metadata DDL for a

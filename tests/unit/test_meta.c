@@ -327,6 +327,109 @@ static void node_record_binds_every_value(void **state)
 	assert_meta_value(f, "COUNT(*)", "dla_node_run", "WHERE run_id = ?", run_id, "2");
 }
 
+/* A node row with the given status and times. */
+static void record_node(struct fixture *f, const char *run_id, const char *node,
+			const char *status, const char *started, const char *finished)
+{
+	struct dla_db_error err;
+	struct dla_node_row row = {
+		.run_id = run_id, .node = node, .kind = "view", .status = status,
+		.started_at = started, .finished_at = finished, .queued_at = started,
+	};
+
+	must(dla_meta_node_record(&f->meta, &row, &err), &err, "node record");
+}
+
+static void start_run_as(struct fixture *f, const char *run_id, const char *command,
+			 const char *as_of, const char *selector, const char *retry_of)
+{
+	struct dla_db_error err;
+	struct dla_run_row run = {
+		.run_id = run_id, .project = "ticketing", .target = "local",
+		.command = command, .selector = selector, .as_of = as_of,
+		.started_at = "2026-01-02 03:04:06", .dla_version = "0.1.0",
+		.retry_of = retry_of,
+	};
+
+	must(dla_meta_run_start(&f->meta, &run, &err), &err, "run start");
+}
+
+/* Durations of successful nodes of the last N runs; runs found by id, by
+ * as-of and latest; a run's node rows (for dla retry). */
+static void runs_read_back(void **state)
+{
+	struct fixture *f = *state;
+	struct dla_node_duration *d;
+	struct dla_run_info info;
+	struct dla_db_result *r;
+	struct dla_db_error err;
+	size_t n;
+	bool found;
+
+	ensure(f);
+	must(dla_meta_run_find(&f->meta, "ticketing", NULL, NULL, &info, &found, &err),
+	     &err, "find in empty");
+	assert_false(found);
+	start_run_as(f, "r1", "run", "2026-01-01 00:00:00", NULL, NULL);
+	record_node(f, "r1", "v_a", "success", "2026-01-01 00:00:01",
+		    "2026-01-01 00:00:03.5");
+	record_node(f, "r1", "v_b", "failed", "2026-01-01 00:00:01", "2026-01-01 00:00:09");
+	start_run_as(f, "r2", "retry", "2026-01-01 00:00:00", "--select v_b", "r1");
+	record_node(f, "r2", "v_b", "success", "2026-01-01 00:01:00", "2026-01-01 00:01:02");
+	start_run_as(f, "r3", "run", "2026-01-02 00:00:00", "--select tag:x --exclude v_c",
+		     NULL);
+	start_run_as(f, "r4", "test", "2026-01-02 00:00:00", NULL, NULL);
+
+	must(dla_meta_node_durations(&f->meta, 20, &d, &n, &err), &err, "durations");
+	assert_int_equal(n, 2);
+	assert_string_equal(d[0].node, "v_b");     /* newest run first */
+	assert_true(d[0].seconds > 1.999 && d[0].seconds < 2.001);
+	assert_string_equal(d[1].node, "v_a");
+	assert_true(d[1].seconds > 2.499 && d[1].seconds < 2.501);
+	dla_meta_node_durations_free(d, n);
+	must(dla_meta_node_durations(&f->meta, 2, &d, &n, &err), &err, "durations");
+	assert_int_equal(n, 0);                    /* r3 and r4 ran nothing */
+	dla_meta_node_durations_free(d, n);
+
+	/* latest run or retry of the project: r3 (r4 is another command) */
+	must(dla_meta_run_find(&f->meta, "ticketing", NULL, NULL, &info, &found, &err),
+	     &err, "latest");
+	assert_true(found);
+	assert_string_equal(info.run_id, "r3");
+	assert_string_equal(info.status, "running");
+	assert_string_equal(info.selector, "--select tag:x --exclude v_c");
+	assert_string_equal(info.as_of, "2026-01-02 00:00:00");
+	dla_meta_run_info_release(&info);
+	must(dla_meta_run_find(&f->meta, "ticketing", NULL, "2026-01-01T00:00:00Z", &info,
+			       &found, &err), &err, "by as-of");
+	assert_true(found);
+	assert_string_equal(info.run_id, "r2");
+	assert_string_equal(info.command, "retry");
+	assert_string_equal(info.retry_of, "r1");
+	dla_meta_run_info_release(&info);
+	must(dla_meta_run_find(&f->meta, "ticketing", NULL, "2025-01-01 00:00:00", &info,
+			       &found, &err), &err, "unknown as-of");
+	assert_false(found);
+	must(dla_meta_run_find(&f->meta, "other", NULL, NULL, &info, &found, &err),
+	     &err, "other project");
+	assert_false(found);
+	must(dla_meta_run_find(&f->meta, "ticketing", "r1", NULL, &info, &found, &err),
+	     &err, "by id");
+	assert_true(found);
+	assert_null(info.selector);
+	assert_string_equal(info.retry_of, "");
+	dla_meta_run_info_release(&info);
+	assert_int_equal(dla_meta_run_find(&f->meta, "ticketing", NULL, "not a time",
+					   &info, &found, &err), DLA_ERR_USAGE);
+
+	must(dla_meta_run_nodes(&f->meta, "r1", &r, &err), &err, "run nodes");
+	assert_int_equal(r->n_rows, 2);
+	assert_string_equal(dla_db_cell(r, 0, 0), "v_a");
+	assert_string_equal(dla_db_cell(r, 0, 1), "success");
+	assert_string_equal(dla_db_cell(r, 1, 1), "failed");
+	dla_db_result_free(r);
+}
+
 static void lineage_records_edges(void **state)
 {
 	struct fixture *f = *state;
@@ -719,7 +822,7 @@ static void statements_are_listed_for_every_dialect(void **state)
 
 		dla_meta_statements(&m, &list);
 		assert_false(dla_stmts_failed(&list));
-		assert_int_equal(list.n, 19);
+		assert_int_equal(list.n, 24);
 		if (snowflake) {
 			snprintf(path, sizeof(path), "mkdir -p '%s/meta'", dir);
 			assert_int_equal(system(path), 0);
@@ -757,6 +860,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(run_start_and_finish, setup, teardown),
 		cmocka_unit_test_setup_teardown(node_record_binds_every_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(lineage_records_edges, setup, teardown),
+		cmocka_unit_test_setup_teardown(runs_read_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(lock_is_exclusive_until_released,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(expired_lease_is_taken_over, setup, teardown),
