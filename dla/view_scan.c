@@ -1058,3 +1058,1028 @@ out:
 	dla_free(lx.toks);
 	return code;
 }
+
+/* ---- blank views -------------------------------------------------------- */
+
+/* Skips blanks and comments (nested ones when nested); true when that
+ * reaches the end of the text. */
+static bool only_comments(const char *s, size_t len, bool nested)
+{
+	size_t p = 0;
+
+	while (p < len) {
+		unsigned char c = (unsigned char)s[p];
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+			p++;
+		} else if (p + 1 < len && (c == '-' || c == '/') && s[p + 1] == (char)c) {
+			const char *nl = memchr(s + p, '\n', len - p);
+			p = nl ? (size_t)(nl - s) + 1 : len;
+		} else if (p + 1 < len && c == '/' && s[p + 1] == '*') {
+			size_t depth = 1;
+			p += 2;
+			while (depth > 0) {
+				if (p + 1 >= len)
+					return false;   /* unterminated */
+				if (s[p] == '*' && s[p + 1] == '/') {
+					depth--;
+					p += 2;
+				} else if (nested && s[p] == '/' && s[p + 1] == '*') {
+					depth++;
+					p += 2;
+				} else {
+					p++;
+				}
+			}
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool dla_view_text_is_blank(const char *sql, size_t len)
+{
+	return only_comments(sql, len, true) || only_comments(sql, len, false);
+}
+
+/* ---- column lineage ----------------------------------------------------
+ * dla_view_columns (view_scan.h): a second reader over the same tokens.
+ * Everything intermediate lives in a scratch arena; the answer is copied
+ * into the caller's arena at the end. */
+
+const char *dla_column_lineage_name(enum dla_column_lineage lineage)
+{
+	switch (lineage) {
+	case DLA_COLUMN_DIRECT: return "direct";
+	case DLA_COLUMN_DERIVED: return "derived";
+	case DLA_COLUMN_UNKNOWN: break;
+	}
+	return "unknown";
+}
+
+/* Words of expressions that are never column references (operators,
+ * literals, type names, date parts, niladic functions).  Sorted. */
+static const char *const expr_words[] = {
+	"all", "and", "any", "array", "as", "asc", "at", "between", "bigint", "binary",
+	"bit", "bool", "boolean", "both", "by", "bytea", "case", "cast", "char",
+	"character", "collate", "current", "current_date", "current_time",
+	"current_timestamp", "current_user", "date", "day", "dec", "decimal", "desc",
+	"distinct", "double", "else", "end", "escape", "exists", "false", "filter",
+	"first", "float", "following", "for", "from", "hour", "ilike", "in", "int",
+	"integer", "interval", "is", "isnull", "json", "jsonb", "last", "leading",
+	"like", "localtime", "localtimestamp", "minute", "month", "not", "notnull",
+	"null", "nulls", "number", "numeric", "on", "or", "over", "partition",
+	"preceding", "precision", "quarter", "range", "real", "rlike", "row", "rows",
+	"second", "session_user", "similar", "smallint", "some", "string", "sysdate",
+	"text", "then", "time", "timestamp", "timestamp_ltz", "timestamp_ntz",
+	"timestamp_tz", "timestamptz", "tinyint", "to", "trailing", "true",
+	"unbounded", "unknown", "user", "uuid", "varbinary", "varchar", "variant",
+	"varying", "week", "when", "with", "within", "without", "year", "zone",
+};
+
+/* Words after which an operand must follow (so a word after them is not an
+ * alias).  Sorted. */
+static const char *const operand_words[] = {
+	"and", "any", "as", "at", "between", "by", "case", "collate", "date",
+	"distinct", "else", "escape", "exists", "filter", "from", "ilike", "in",
+	"interval", "is", "like", "not", "on", "or", "over", "partition", "rlike",
+	"similar", "some", "then", "time", "timestamp", "using", "when", "with",
+	"within", "zone",
+};
+
+static bool word_in(const char *const *words, size_t n, const char *s, size_t len)
+{
+	char low[24];
+	size_t lo = 0, hi = n;
+
+	if (len == 0 || len >= sizeof(low))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		low[i] = (char)((ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
+	}
+	low[len] = '\0';
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int cmp = strcmp(words[mid], low);
+		if (cmp == 0)
+			return true;
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+struct cl_src {
+	const char *schema, *relation, *column;
+};
+
+struct cl_col {
+	const char *name;
+	enum dla_column_lineage lineage;
+	struct cl_src *src;
+	size_t n_src, cap_src;
+	size_t tok;              /* first token of the select item */
+};
+
+struct cl_set {
+	struct cl_col *cols;
+	size_t n, cap;
+	bool ok;                 /* the query was understood */
+	bool complete;           /* every output resolved */
+	bool unnamed;            /* some output has no name (NULL) */
+};
+
+enum { ITEM_REL, ITEM_QUERY, ITEM_UNKNOWN };
+
+struct cl_item {
+	int kind;
+	const char *alias;       /* name it is referred to by */
+	const char *schema, *name;   /* ITEM_REL */
+	struct cl_set *set;      /* ITEM_QUERY */
+};
+
+struct cl_items {
+	struct cl_item *v;
+	size_t n, cap;
+};
+
+struct cl_cte {
+	const char *name;
+	size_t b, e;             /* body tokens */
+	size_t cols_b, cols_e;   /* column list tokens, or equal */
+	struct cl_set *set;
+	int state;               /* 0 not read, 1 being read, 2 read */
+};
+
+struct cl_ctx {
+	struct dla_arena *scratch;
+	const char *sql;
+	const struct token *t;
+	size_t n;
+	size_t *match;           /* partner of each parenthesis, SIZE_MAX if none */
+	struct cl_cte *ctes;
+	size_t n_ctes, cap_ctes;
+	int depth;
+	bool nomem;
+};
+
+#define CL_MAX_DEPTH 64
+
+static void *cl_push(struct cl_ctx *c, void **arr, size_t *n, size_t *cap, size_t size)
+{
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 8;
+		void *grown = dla_arena_calloc(c->scratch, ncap, size);
+		if (!grown) {
+			c->nomem = true;
+			return NULL;
+		}
+		if (*n)
+			memcpy(grown, *arr, *n * size);
+		*arr = grown;
+		*cap = ncap;
+	}
+	return (char *)*arr + (*n)++ * size;
+}
+
+static bool cl_is(const struct cl_ctx *c, size_t i, enum tok_type type)
+{
+	return i < c->n && c->t[i].type == type;
+}
+
+static bool cl_kw(const struct cl_ctx *c, size_t i, enum keyword kw)
+{
+	return i < c->n && c->t[i].type == T_WORD && c->t[i].kw == kw;
+}
+
+/* The token is the one character ch (an operator). */
+static bool cl_char(const struct cl_ctx *c, size_t i, char ch)
+{
+	return i < c->n && c->t[i].type == T_OTHER && c->t[i].end == c->t[i].start + 1 &&
+	       c->sql[c->t[i].start] == ch;
+}
+
+static bool cl_word_in(const struct cl_ctx *c, size_t i, const char *const *words,
+		       size_t n_words)
+{
+	return i < c->n && c->t[i].type == T_WORD &&
+	       word_in(words, n_words, c->sql + c->t[i].start, c->t[i].end - c->t[i].start);
+}
+
+static bool cl_word_is(const struct cl_ctx *c, size_t i, const char *word)
+{
+	size_t len = strlen(word);
+
+	if (i >= c->n || c->t[i].type != T_WORD || c->t[i].end - c->t[i].start != len)
+		return false;
+	for (size_t k = 0; k < len; k++) {
+		unsigned char ch = (unsigned char)c->sql[c->t[i].start + k];
+		if ((ch >= 'A' && ch <= 'Z' ? ch + 32 : ch) != (unsigned char)word[k])
+			return false;
+	}
+	return true;
+}
+
+#define IS_EXPR_WORD(c, i) \
+	cl_word_in(c, i, expr_words, sizeof(expr_words) / sizeof(expr_words[0]))
+#define IS_OPERAND_WORD(c, i) \
+	cl_word_in(c, i, operand_words, sizeof(operand_words) / sizeof(operand_words[0]))
+
+static const char *cl_text(struct cl_ctx *c, size_t i)
+{
+	char *s = token_value(c->scratch, c->sql, &c->t[i]);
+
+	if (!s)
+		c->nomem = true;
+	return s ? s : "";
+}
+
+static bool same_name(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	for (; *a && *b; a++, b++) {
+		unsigned char x = (unsigned char)*a, y = (unsigned char)*b;
+		if ((x >= 'A' && x <= 'Z' ? x + 32 : x) != (y >= 'A' && y <= 'Z' ? y + 32 : y))
+			return false;
+	}
+	return *a == *b;
+}
+
+static struct cl_set *new_set(struct cl_ctx *c)
+{
+	struct cl_set *s = dla_arena_calloc(c->scratch, 1, sizeof(*s));
+
+	if (!s)
+		c->nomem = true;
+	return s;
+}
+
+static struct cl_col *add_col(struct cl_ctx *c, struct cl_set *s, const char *name,
+			      enum dla_column_lineage lineage, size_t tok)
+{
+	struct cl_col *col = cl_push(c, (void **)&s->cols, &s->n, &s->cap, sizeof(*s->cols));
+
+	if (col) {
+		memset(col, 0, sizeof(*col));
+		col->name = name;
+		col->lineage = lineage;
+		col->tok = tok;
+	}
+	return col;
+}
+
+static void add_src(struct cl_ctx *c, struct cl_col *col, const char *schema,
+		    const char *relation, const char *column)
+{
+	struct cl_src *s;
+
+	for (size_t i = 0; i < col->n_src; i++)
+		if (same_name(col->src[i].schema, schema) &&
+		    same_name(col->src[i].relation, relation) &&
+		    same_name(col->src[i].column, column))
+			return;
+	s = cl_push(c, (void **)&col->src, &col->n_src, &col->cap_src, sizeof(*col->src));
+	if (s) {
+		s->schema = schema;
+		s->relation = relation;
+		s->column = column;
+	}
+}
+
+static void add_srcs(struct cl_ctx *c, struct cl_col *to, const struct cl_col *from)
+{
+	for (size_t i = 0; i < from->n_src; i++)
+		add_src(c, to, from->src[i].schema, from->src[i].relation, from->src[i].column);
+}
+
+static const struct cl_col *find_col(const struct cl_set *s, const char *name)
+{
+	for (size_t i = 0; s && s->ok && i < s->n; i++)
+		if (s->cols[i].name && same_name(s->cols[i].name, name))
+			return &s->cols[i];
+	return NULL;
+}
+
+/* A copy of s with its columns renamed by the name list tokens [b, e)
+ * (a CTE's or an alias's column list); unmatched counts make it unknown. */
+static struct cl_set *renamed(struct cl_ctx *c, const struct cl_set *s, size_t b, size_t e)
+{
+	struct cl_set *r = new_set(c);
+	size_t k = 0;
+
+	if (!r)
+		return NULL;
+	*r = *s;
+	r->cols = NULL;
+	r->n = r->cap = 0;
+	for (size_t i = b; i < e; i++) {
+		const struct cl_col *from;
+		struct cl_col *col;
+
+		if (!cl_is(c, i, T_WORD) && !cl_is(c, i, T_QIDENT))
+			continue;
+		from = s->ok && k < s->n ? &s->cols[k] : NULL;
+		col = add_col(c, r, cl_text(c, i), from ? from->lineage : DLA_COLUMN_UNKNOWN, i);
+		if (col && from)
+			add_srcs(c, col, from);
+		k++;
+	}
+	if (!s->ok || k != s->n)
+		r->complete = false;
+	r->unnamed = false;
+	r->ok = true;
+	return r;
+}
+
+static struct cl_set *analyse_query(struct cl_ctx *c, size_t b, size_t e);
+
+/* The CTE called name (innermost first), or NULL. */
+static struct cl_cte *find_cte(struct cl_ctx *c, const char *name)
+{
+	for (size_t i = c->n_ctes; i-- > 0;)
+		if (same_name(c->ctes[i].name, name))
+			return &c->ctes[i];
+	return NULL;
+}
+
+static struct cl_set *cte_set(struct cl_ctx *c, struct cl_cte *cte)
+{
+	struct cl_set *s;
+
+	if (cte->state == 2)
+		return cte->set;
+	if (cte->state == 1)
+		return NULL;          /* recursive: cannot tell */
+	cte->state = 1;
+	s = analyse_query(c, cte->b, cte->e);
+	if (s && cte->cols_e > cte->cols_b)
+		s = renamed(c, s, cte->cols_b, cte->cols_e);
+	/* the array may have moved while reading the body: find it again */
+	cte = find_cte(c, cte->name);
+	if (cte) {
+		cte->set = s;
+		cte->state = 2;
+	}
+	return s;
+}
+
+/* WITH list from i (after WITH): registers each CTE; returns the index of
+ * the main query, or SIZE_MAX when it does not read as a WITH list. */
+static size_t parse_ctes(struct cl_ctx *c, size_t i, size_t e)
+{
+	if (cl_kw(c, i, KW_RECURSIVE))
+		i++;
+	for (;;) {
+		struct cl_cte cte, *slot;
+
+		memset(&cte, 0, sizeof(cte));
+		if (i >= e || !(cl_is(c, i, T_WORD) || cl_is(c, i, T_QIDENT)))
+			return SIZE_MAX;
+		cte.name = cl_text(c, i++);
+		if (cl_is(c, i, T_LPAREN)) {
+			if (c->match[i] == SIZE_MAX || c->match[i] >= e)
+				return SIZE_MAX;
+			cte.cols_b = i + 1;
+			cte.cols_e = c->match[i];
+			i = c->match[i] + 1;
+		}
+		if (!cl_kw(c, i, KW_AS))
+			return SIZE_MAX;
+		i++;
+		while (cl_kw(c, i, KW_NOT) || cl_kw(c, i, KW_MATERIALIZED))
+			i++;
+		if (!cl_is(c, i, T_LPAREN) || c->match[i] == SIZE_MAX || c->match[i] >= e)
+			return SIZE_MAX;
+		cte.b = i + 1;
+		cte.e = c->match[i];
+		i = c->match[i] + 1;
+		slot = cl_push(c, (void **)&c->ctes, &c->n_ctes, &c->cap_ctes, sizeof(*c->ctes));
+		if (!slot)
+			return SIZE_MAX;
+		*slot = cte;
+		if (cl_is(c, i, T_COMMA)) {
+			i++;
+			continue;
+		}
+		return i;
+	}
+}
+
+static void add_item(struct cl_ctx *c, struct cl_items *items, int kind, const char *alias,
+		     const char *schema, const char *name, struct cl_set *set)
+{
+	struct cl_item *it = cl_push(c, (void **)&items->v, &items->n, &items->cap,
+				     sizeof(*items->v));
+
+	if (it) {
+		it->kind = kind;
+		it->alias = alias;
+		it->schema = schema;
+		it->name = name;
+		it->set = set;
+	}
+}
+
+/* An alias token after a FROM item (same rule as the reference scanner). */
+static bool is_from_alias(const struct cl_ctx *c, size_t i)
+{
+	return cl_is(c, i, T_QIDENT) ||
+	       (cl_is(c, i, T_WORD) && !(kw_flags[c->t[i].kw] & F_NOALIAS));
+}
+
+/* Reads the FROM items in [b, e) into items.  Returns false when the
+ * clause does not read as expected. */
+static bool parse_from(struct cl_ctx *c, size_t b, size_t e, struct cl_items *items)
+{
+	bool expect = true;
+
+	for (size_t i = b; i < e && !c->nomem; i++) {
+		size_t first = items->n, j;
+		struct cl_item *it;
+
+		if (!expect) {
+			if (cl_is(c, i, T_COMMA) || cl_kw(c, i, KW_JOIN) ||
+			    cl_kw(c, i, KW_STRAIGHT_JOIN) || cl_kw(c, i, KW_APPLY))
+				expect = true;
+			else if (cl_is(c, i, T_LPAREN)) {
+				if (c->match[i] == SIZE_MAX || c->match[i] >= e)
+					return false;
+				i = c->match[i];
+			}
+			continue;
+		}
+		expect = false;
+		if (cl_kw(c, i, KW_LATERAL) || cl_kw(c, i, KW_ONLY)) {
+			expect = true;
+			continue;
+		}
+		if (cl_is(c, i, T_LPAREN)) {
+			size_t m = c->match[i];
+			if (m == SIZE_MAX || m >= e)
+				return false;
+			if (cl_kw(c, i + 1, KW_SELECT) || cl_kw(c, i + 1, KW_WITH) ||
+			    cl_kw(c, i + 1, KW_VALUES) || cl_is(c, i + 1, T_LPAREN)) {
+				struct cl_set *s = analyse_query(c, i + 1, m);
+				add_item(c, items, s ? ITEM_QUERY : ITEM_UNKNOWN, NULL, NULL, NULL, s);
+			} else if (!parse_from(c, i + 1, m, items)) {   /* (a JOIN b) */
+				return false;
+			}
+			i = m;
+		} else if (cl_kw(c, i, KW_VALUES)) {
+			add_item(c, items, ITEM_UNKNOWN, NULL, NULL, NULL, NULL);
+			while (cl_is(c, i + 1, T_LPAREN) || cl_is(c, i + 1, T_COMMA)) {
+				i++;
+				if (cl_is(c, i, T_LPAREN)) {
+					if (c->match[i] == SIZE_MAX || c->match[i] >= e)
+						return false;
+					i = c->match[i];
+				}
+			}
+		} else if (is_name(&c->t[i])) {
+			size_t last = i, prev = SIZE_MAX;
+			const char *schema = NULL, *name;
+			struct cl_cte *cte;
+
+			while (cl_is(c, last + 1, T_DOT) &&
+			       (cl_is(c, last + 2, T_WORD) || cl_is(c, last + 2, T_QIDENT))) {
+				prev = last;
+				last += 2;
+			}
+			name = cl_text(c, last);
+			if (prev != SIZE_MAX)
+				schema = cl_text(c, prev);
+			if (cl_is(c, last + 1, T_LPAREN)) {   /* table function */
+				size_t m = c->match[last + 1];
+				if (m == SIZE_MAX || m >= e)
+					return false;
+				add_item(c, items, ITEM_UNKNOWN, NULL, NULL, NULL, NULL);
+				i = m;
+			} else if (!schema && (cte = find_cte(c, name)) != NULL) {
+				struct cl_set *s = cte_set(c, cte);
+				add_item(c, items, s ? ITEM_QUERY : ITEM_UNKNOWN, name, NULL, NULL, s);
+				i = last;
+			} else {
+				add_item(c, items, ITEM_REL, name, schema, name, NULL);
+				i = last;
+			}
+		} else {
+			return false;
+		}
+		/* [AS] alias [(columns)] of the item just read */
+		j = i + 1;
+		if (cl_kw(c, j, KW_AS))
+			j++;
+		if (j < e && is_from_alias(c, j) && items->n == first + 1) {
+			it = &items->v[first];
+			it->alias = cl_text(c, j);
+			i = j;
+			if (cl_is(c, i + 1, T_LPAREN)) {
+				size_t m = c->match[i + 1];
+				if (m == SIZE_MAX || m >= e)
+					return false;
+				if (it->kind == ITEM_QUERY && it->set)
+					it->set = renamed(c, it->set, i + 2, m);
+				else
+					it->kind = ITEM_UNKNOWN;
+				i = m;
+			}
+		}
+	}
+	return !c->nomem;
+}
+
+/* Resolves a reference: qualifier tokens [qb, qe) (names and dots; empty
+ * when unqualified), column name col.  Adds its sources to out and returns
+ * true with *lineage the lineage through subqueries; false when it cannot
+ * be told. */
+static bool resolve_ref(struct cl_ctx *c, const struct cl_items *items, size_t qb,
+			size_t qe, const char *col, struct cl_col *out,
+			enum dla_column_lineage *lineage)
+{
+	const struct cl_item *it = NULL;
+
+	*lineage = DLA_COLUMN_UNKNOWN;
+	if (qe > qb) {
+		const char *qname = cl_text(c, qe - 1);
+		const char *qschema = qe - qb >= 3 ? cl_text(c, qe - 3) : NULL;
+
+		for (size_t k = 0; k < items->n && !it; k++) {
+			const struct cl_item *x = &items->v[k];
+			if (qschema) {
+				if (x->kind == ITEM_REL && same_name(x->name, qname) &&
+				    same_name(x->schema, qschema))
+					it = x;
+			} else if (x->alias && same_name(x->alias, qname)) {
+				it = x;
+			}
+		}
+	} else if (items->n == 1) {
+		it = &items->v[0];
+	} else {
+		size_t found = 0, others = 0;
+		for (size_t k = 0; k < items->n; k++) {
+			const struct cl_item *x = &items->v[k];
+			if (x->kind == ITEM_QUERY && find_col(x->set, col)) {
+				it = x;
+				found++;
+			} else if (x->kind != ITEM_QUERY || !x->set || !x->set->ok ||
+				   !x->set->complete) {
+				others++;
+			}
+		}
+		if (found != 1 || others)
+			it = NULL;
+	}
+	if (!it)
+		return false;
+	if (it->kind == ITEM_REL) {
+		add_src(c, out, it->schema, it->name, col);
+		*lineage = DLA_COLUMN_DIRECT;
+		return true;
+	}
+	if (it->kind == ITEM_QUERY) {
+		const struct cl_col *inner = find_col(it->set, col);
+		if (!inner)
+			return false;
+		add_srcs(c, out, inner);
+		*lineage = inner->lineage;
+		return inner->lineage != DLA_COLUMN_UNKNOWN;
+	}
+	return false;
+}
+
+/* A star (all items, or the item called alias): expands subqueries,
+ * reports relations as an unknown "*" column. */
+static void expand_star(struct cl_ctx *c, const struct cl_items *items, const char *alias,
+			struct cl_set *set, size_t tok)
+{
+	struct cl_col *star = NULL;
+	bool any = false;
+
+	for (size_t k = 0; k < items->n; k++) {
+		const struct cl_item *it = &items->v[k];
+
+		if (alias && !(it->alias && same_name(it->alias, alias)))
+			continue;
+		any = true;
+		if (it->kind == ITEM_QUERY && it->set && it->set->ok) {
+			for (size_t i = 0; i < it->set->n; i++) {
+				struct cl_col *col = add_col(c, set, it->set->cols[i].name,
+							     it->set->cols[i].lineage, tok);
+				if (col)
+					add_srcs(c, col, &it->set->cols[i]);
+			}
+			if (!it->set->complete)
+				set->complete = false;
+			continue;
+		}
+		set->complete = false;
+		if (!star)
+			star = add_col(c, set, "*", DLA_COLUMN_UNKNOWN, tok);
+		if (star && it->kind == ITEM_REL)
+			add_src(c, star, it->schema, it->name, NULL);
+	}
+	if (!any)
+		set->complete = false;
+}
+
+/* May token i (the last of a select item) be an alias written without AS,
+ * given the token before it? */
+static bool implicit_alias(const struct cl_ctx *c, size_t i, size_t ib)
+{
+	size_t p = i - 1;
+
+	if (i <= ib || !(cl_is(c, i, T_QIDENT) ||
+			 (cl_is(c, i, T_WORD) && !(kw_flags[c->t[i].kw] & F_NOALIAS) &&
+			  !IS_EXPR_WORD(c, i))))
+		return false;
+	if (cl_is(c, i - 1, T_DOT))
+		return false;
+	switch (c->t[p].type) {
+	case T_QIDENT:
+	case T_RPAREN:
+	case T_STRING:
+	case T_NUMBER:
+		return true;
+	case T_WORD:
+		/* a column name after a dot, or a word ending an expression */
+		return (p > ib && cl_is(c, p - 1, T_DOT)) || !IS_OPERAND_WORD(c, p);
+	default:
+		return false;
+	}
+}
+
+/* One select item [ib, ie). */
+static void analyse_item(struct cl_ctx *c, const struct cl_items *items, size_t ib,
+			 size_t ie, struct cl_set *set)
+{
+	struct cl_col scratch;
+	const char *name = NULL, *single = NULL;
+	enum dla_column_lineage inner = DLA_COLUMN_UNKNOWN;
+	bool resolved = true, opaque = false;
+	size_t xe = ie, n_refs = 0;
+	struct cl_col *col;
+
+	if (ie - ib == 1 && cl_char(c, ib, '*')) {
+		expand_star(c, items, NULL, set, ib);
+		return;
+	}
+	if (ie - ib == 3 && cl_is(c, ib + 1, T_DOT) && cl_char(c, ib + 2, '*')) {
+		expand_star(c, items, cl_text(c, ib), set, ib);
+		return;
+	}
+	if (ie - ib >= 3 && cl_kw(c, ie - 2, KW_AS) &&
+	    (cl_is(c, ie - 1, T_WORD) || cl_is(c, ie - 1, T_QIDENT))) {
+		name = cl_text(c, ie - 1);
+		xe = ie - 2;
+	} else if (ie - ib >= 2 && implicit_alias(c, ie - 1, ib)) {
+		name = cl_text(c, ie - 1);
+		xe = ie - 1;
+	}
+
+	memset(&scratch, 0, sizeof(scratch));
+	for (size_t i = ib; i < xe && !c->nomem; i++) {
+		size_t j;
+		enum dla_column_lineage l;
+
+		if (cl_is(c, i, T_LPAREN)) {
+			if (cl_kw(c, i + 1, KW_SELECT) || cl_kw(c, i + 1, KW_WITH)) {
+				opaque = true;            /* scalar subquery */
+				if (c->match[i] != SIZE_MAX && c->match[i] < xe)
+					i = c->match[i];
+			}
+			continue;
+		}
+		if (!cl_is(c, i, T_WORD) && !cl_is(c, i, T_QIDENT))
+			continue;
+		if (i > ib && (cl_is(c, i - 1, T_DOT) || cl_kw(c, i - 1, KW_AS) ||
+			       cl_char(c, i - 1, ':')))
+			continue;                 /* part of a name, a type, a path */
+		if (cl_is(c, i + 1, T_LPAREN))
+			continue;                 /* a function */
+		if (cl_is(c, i, T_WORD) && (IS_EXPR_WORD(c, i) || cl_is(c, i + 1, T_STRING) ||
+					    (kw_flags[c->t[i].kw] & F_NOTNAME)))
+			continue;                 /* keyword, type, typed literal */
+		j = i;
+		while (cl_is(c, j + 1, T_DOT) &&
+		       (cl_is(c, j + 2, T_WORD) || cl_is(c, j + 2, T_QIDENT)))
+			j += 2;
+		if (cl_is(c, j + 1, T_DOT) && cl_char(c, j + 2, '*')) {
+			i = j + 2;                /* count(t.*) */
+			continue;
+		}
+		n_refs++;
+		{
+			const char *colname = cl_text(c, j);
+			if (!resolve_ref(c, items, i, j > i ? j - 1 : i, colname, &scratch, &l))
+				resolved = false;
+			if (i == ib && j + 1 == xe) {
+				single = colname;
+				inner = l;
+			}
+		}
+		i = j;
+	}
+	if (!name)
+		name = single;
+	if (!name)
+		set->unnamed = true;          /* an expression without a name */
+	col = add_col(c, set, name, DLA_COLUMN_DERIVED, ib);
+	if (!col)
+		return;
+	add_srcs(c, col, &scratch);
+	if (opaque || !resolved)
+		col->lineage = DLA_COLUMN_UNKNOWN;
+	else if (single && n_refs == 1)
+		col->lineage = inner;
+	if (col->lineage == DLA_COLUMN_UNKNOWN)
+		set->complete = false;
+}
+
+/* The end of the FROM clause starting at b (exclusive), within e. */
+static size_t from_end(const struct cl_ctx *c, size_t b, size_t e)
+{
+	for (size_t i = b; i < e; i++) {
+		if (cl_is(c, i, T_LPAREN)) {
+			if (c->match[i] == SIZE_MAX || c->match[i] >= e)
+				return e;
+			i = c->match[i];
+			continue;
+		}
+		if (c->t[i].type == T_WORD && (kw_flags[c->t[i].kw] & F_ENDFROM))
+			return i;
+	}
+	return e;
+}
+
+/* SELECT ... [FROM ...] ... in [b, e). */
+static struct cl_set *analyse_select(struct cl_ctx *c, size_t b, size_t e)
+{
+	struct cl_set *set;
+	struct cl_items items = { NULL, 0, 0 };
+	size_t i, sel_b, sel_e, from = SIZE_MAX, start;
+
+	if (cl_is(c, b, T_LPAREN) && c->match[b] != SIZE_MAX && c->match[b] < e)
+		return analyse_query(c, b + 1, c->match[b]);   /* (select ..) order by */
+	set = new_set(c);
+	if (!set || !cl_kw(c, b, KW_SELECT))
+		return set;
+	i = b + 1;
+	if (cl_kw(c, i, KW_DISTINCT)) {
+		i++;
+		if (cl_kw(c, i, KW_ON) && cl_is(c, i + 1, T_LPAREN) &&
+		    c->match[i + 1] != SIZE_MAX && c->match[i + 1] < e)
+			i = c->match[i + 1] + 1;
+	} else if (cl_word_is(c, i, "all")) {
+		i++;
+	}
+	if (cl_word_is(c, i, "top") && cl_is(c, i + 1, T_NUMBER))
+		i += 2;
+	sel_b = i;
+	for (sel_e = i; sel_e < e; sel_e++) {
+		if (cl_is(c, sel_e, T_LPAREN)) {
+			if (c->match[sel_e] == SIZE_MAX || c->match[sel_e] >= e)
+				return set;
+			sel_e = c->match[sel_e];
+			continue;
+		}
+		if (cl_kw(c, sel_e, KW_FROM) && !cl_kw(c, sel_e - 1, KW_DISTINCT)) {
+			from = sel_e;
+			break;
+		}
+		if (c->t[sel_e].type == T_WORD && c->t[sel_e].kw != KW_SELECT &&
+		    (kw_flags[c->t[sel_e].kw] & F_ENDFROM))
+			break;
+	}
+	if (from != SIZE_MAX &&
+	    !parse_from(c, from + 1, from_end(c, from + 1, e), &items))
+		return set;
+	set->ok = true;
+	set->complete = true;
+	start = sel_b;
+	for (i = sel_b; i <= sel_e && !c->nomem; i++) {
+		if (i < sel_e && cl_is(c, i, T_LPAREN)) {
+			i = c->match[i];
+			continue;
+		}
+		if (i == sel_e || cl_is(c, i, T_COMMA)) {
+			if (i > start)
+				analyse_item(c, &items, start, i, set);
+			start = i + 1;
+		}
+	}
+	return set;
+}
+
+static bool is_set_op(const struct cl_ctx *c, size_t i)
+{
+	return cl_kw(c, i, KW_UNION) || cl_kw(c, i, KW_INTERSECT) || cl_kw(c, i, KW_EXCEPT) ||
+	       cl_kw(c, i, KW_MINUS);
+}
+
+/* Combines the branches of a set operation into first. */
+static void combine_branch(struct cl_ctx *c, struct cl_set *first, const struct cl_set *other)
+{
+	if (!other || !other->ok || other->n != first->n) {
+		for (size_t k = 0; k < first->n; k++)
+			first->cols[k].lineage = DLA_COLUMN_UNKNOWN;
+		first->complete = false;
+		return;
+	}
+	for (size_t k = 0; k < first->n; k++) {
+		struct cl_col *col = &first->cols[k];
+		const struct cl_col *o = &other->cols[k];
+
+		add_srcs(c, col, o);
+		if (o->lineage == DLA_COLUMN_UNKNOWN)
+			col->lineage = DLA_COLUMN_UNKNOWN;
+		else if (o->lineage == DLA_COLUMN_DERIVED && col->lineage == DLA_COLUMN_DIRECT)
+			col->lineage = DLA_COLUMN_DERIVED;
+	}
+	if (!other->complete)
+		first->complete = false;
+}
+
+static struct cl_set *analyse_query(struct cl_ctx *c, size_t b, size_t e)
+{
+	struct cl_set *set = NULL, *branch;
+	size_t saved_ctes = c->n_ctes, start;
+	bool first = true;
+
+	if (++c->depth > CL_MAX_DEPTH)
+		goto out;
+	while (e > b && cl_is(c, e - 1, T_SEMI))
+		e--;
+	while (e > b + 1 && cl_is(c, b, T_LPAREN) && c->match[b] == e - 1) {
+		b++;
+		e--;
+	}
+	if (b >= e)
+		goto out;
+	if (cl_kw(c, b, KW_WITH)) {
+		b = parse_ctes(c, b + 1, e);
+		if (b == SIZE_MAX || b >= e)
+			goto out;
+	}
+	start = b;
+	for (size_t i = b; i <= e && !c->nomem; i++) {
+		if (i < e && cl_is(c, i, T_LPAREN)) {
+			if (c->match[i] == SIZE_MAX || c->match[i] >= e)
+				goto out;
+			i = c->match[i];
+			continue;
+		}
+		if (i < e && !is_set_op(c, i))
+			continue;
+		branch = analyse_select(c, start, i);
+		if (!branch)
+			goto out;
+		if (first) {
+			set = branch;
+			first = false;
+			if (!set->ok)
+				goto out;
+		} else {
+			combine_branch(c, set, branch);
+		}
+		if (i < e && (cl_word_is(c, i + 1, "all") || cl_kw(c, i + 1, KW_DISTINCT)))
+			i++;
+		start = i + 1;
+	}
+out:
+	c->n_ctes = saved_ctes;
+	c->depth--;
+	if (!set)
+		set = new_set(c);
+	return set;
+}
+
+/* Copies a scratch string into the caller's arena. */
+static const char *keep(struct dla_arena *a, const char *s, bool *nomem)
+{
+	char *copy;
+
+	if (!s)
+		return NULL;
+	copy = dla_arena_strdup(a, s);
+	if (!copy)
+		*nomem = true;
+	return copy;
+}
+
+enum dla_code dla_view_columns(struct dla_arena *arena, const char *sql, size_t len,
+			       struct dla_view_columns *out, struct dla_scan_error *err)
+{
+	struct dla_arena scratch = DLA_ARENA_INIT;
+	struct lexer lx;
+	struct cl_ctx c;
+	struct cl_set *set;
+	struct locator loc = { sql, 0, 0, 1 };
+	size_t *stack = NULL, depth = 0;
+	bool nomem = false;
+	enum dla_code code;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (err) {
+		err->line = err->col = 0;
+		err->message[0] = '\0';
+	}
+	if (!sql || !len)
+		return DLA_OK;
+	pthread_once(&kw_once, kw_init);
+	pthread_once(&cclass_once, cclass_init);
+	if (memchr(sql, '\0', len))
+		return invalid(err, sql, (size_t)((const char *)memchr(sql, '\0', len) - sql),
+			       "NUL byte in view text");
+
+	memset(&lx, 0, sizeof(lx));
+	lx.s = sql;
+	lx.len = len;
+	rc = lex_all(&lx);
+	if (rc == LEX_INVALID) {
+		struct lexer strict = lx;
+		lx.lenient = true;
+		lx.n = 0;
+		rc = lex_all(&lx);
+		if (rc == LEX_INVALID) {
+			dla_free(lx.toks);
+			return invalid(err, sql, strict.err_off, strict.err_msg);
+		}
+	}
+	if (rc != LEX_OK) {
+		dla_free(lx.toks);
+		return DLA_ERR_NOMEM;
+	}
+
+	memset(&c, 0, sizeof(c));
+	c.scratch = &scratch;
+	c.sql = sql;
+	c.t = lx.toks;
+	c.n = lx.n;
+	code = DLA_ERR_NOMEM;
+	c.match = dla_calloc(lx.n ? lx.n : 1, sizeof(*c.match));
+	stack = dla_calloc(lx.n ? lx.n : 1, sizeof(*stack));
+	if (!c.match || !stack)
+		goto done;
+	for (size_t i = 0; i < lx.n; i++) {
+		c.match[i] = SIZE_MAX;
+		if (lx.toks[i].type == T_LPAREN) {
+			stack[depth++] = i;
+		} else if (lx.toks[i].type == T_RPAREN && depth > 0) {
+			size_t open = stack[--depth];
+			c.match[open] = i;
+			c.match[i] = open;
+		}
+	}
+	set = analyse_query(&c, 0, lx.n);
+	if (c.nomem || !set)
+		goto done;
+	code = DLA_OK;
+	if (!set->ok)
+		goto done;
+	out->complete = set->complete && !set->unnamed;
+	out->items = set->n ? dla_arena_calloc(arena, set->n, sizeof(*out->items)) : NULL;
+	if (set->n && !out->items)
+		nomem = true;
+	for (size_t i = 0; i < set->n && !nomem; i++) {
+		const struct cl_col *from = &set->cols[i];
+		struct dla_view_column *to = &out->items[out->n];
+
+		if (!from->name)
+			continue;             /* cannot be referred to */
+		out->n++;
+
+		to->name = keep(arena, from->name, &nomem);
+		to->lineage = from->lineage;
+		locate(&loc, lx.toks[from->tok].start, &to->line, &to->col);
+		to->n_sources = from->n_src;
+		to->sources = from->n_src ? dla_arena_calloc(arena, from->n_src,
+							     sizeof(*to->sources)) : NULL;
+		if (from->n_src && !to->sources) {
+			nomem = true;
+			break;
+		}
+		for (size_t k = 0; k < from->n_src; k++) {
+			to->sources[k].schema = keep(arena, from->src[k].schema, &nomem);
+			to->sources[k].relation = keep(arena, from->src[k].relation, &nomem);
+			to->sources[k].column = keep(arena, from->src[k].column, &nomem);
+		}
+	}
+	if (out->n == 0)
+		out->items = NULL;
+	if (nomem) {
+		memset(out, 0, sizeof(*out));
+		code = DLA_ERR_NOMEM;
+	}
+done:
+	dla_free(stack);
+	dla_free(c.match);
+	dla_free(lx.toks);
+	dla_arena_release(&scratch);
+	return code;
+}

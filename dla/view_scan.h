@@ -41,6 +41,8 @@
 #ifndef DLA_VIEW_SCAN_H
 #define DLA_VIEW_SCAN_H
 
+#include <stdbool.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -67,5 +69,84 @@ struct dla_scan_error {
 enum dla_code dla_view_scan(struct dla_arena *arena, const char *sql, size_t len,
 			    struct dla_view_ref **refs, size_t *n_refs,
 			    struct dla_scan_error *err);
+
+/* ---- column lineage (additions) ------------------------------------------
+ *
+ * dla_view_columns() reads the SELECT list of a view and says, for each
+ * column the view returns, which columns of which relations it is computed
+ * from, where a token-level reading can tell:
+ *
+ *   select c.id, c.first || ' ' || c.last as full_name from staging.customer c
+ *     id         direct   staging.customer.id
+ *     full_name  derived  staging.customer.first, staging.customer.last
+ *
+ * The same tokenizer as dla_view_scan; then, per query level: the CTEs of a
+ * WITH list, set operations (the first branch names the columns, each
+ * column reads the same position of every branch), the FROM items with
+ * their aliases (relations, subqueries and CTEs, whose own columns are
+ * resolved recursively and composed), and each select item: its output
+ * name (AS alias, a trailing bare alias, or the column a plain reference
+ * names) and the column references in its expression (qualified
+ * "alias.col"; an unqualified "col" only when the level has one FROM item
+ * or exactly one subquery/CTE item returns that column).
+ *
+ * Lineage of a column:
+ *   DIRECT   the item is one column reference (possibly renamed), through
+ *            any number of direct subquery/CTE levels;
+ *   DERIVED  an expression over the listed columns (none: a constant);
+ *   UNKNOWN  something the scanner cannot tell: an unresolved or ambiguous
+ *            reference, a scalar subquery, a table function or VALUES
+ *            source, a star over a relation whose columns are unknown
+ *            (returned as one column named "*" reading those relations).
+ *            sources then lists what was resolved.
+ * out->complete is false when some output could not be named (an
+ * expression without alias), a star could not be expanded, or the text is
+ * not a query the reader understands (then out->n is 0): table-level
+ * lineage is all a caller should claim then.
+ *
+ * Relations in sources are spelled as written (schema NULL when
+ * unqualified; quotes removed); columns are as written in the source
+ * query.  Each column lists each (relation, column) once, in order of first
+ * reference.  Results live in arena; scanning errors are those of
+ * dla_view_scan (DLA_ERR_INVALID with err filled), DLA_ERR_NOMEM otherwise
+ * possible.  out is always initialised.
+ */
+enum dla_column_lineage {
+	DLA_COLUMN_DIRECT, DLA_COLUMN_DERIVED, DLA_COLUMN_UNKNOWN
+};
+
+/* "direct", "derived", "unknown". */
+const char *dla_column_lineage_name(enum dla_column_lineage lineage);
+
+struct dla_column_source {
+	const char *schema;      /* NULL when unqualified */
+	const char *relation;    /* relation name as written */
+	const char *column;      /* NULL for a star's relation */
+};
+
+struct dla_view_column {
+	const char *name;        /* output column name ("*": unexpanded star) */
+	enum dla_column_lineage lineage;
+	struct dla_column_source *sources;
+	size_t n_sources;
+	int line, col;           /* start of the select item, 1-based */
+};
+
+struct dla_view_columns {
+	struct dla_view_column *items;   /* NULL when n == 0 */
+	size_t n;
+	bool complete;
+};
+
+enum dla_code dla_view_columns(struct dla_arena *arena, const char *sql, size_t len,
+			       struct dla_view_columns *out, struct dla_scan_error *err);
+
+/*
+ * True when sql[0..len) holds no SQL at all: only blanks and complete
+ * comments ("--", "//", nested or flat slash-star comments).  A view made
+ * of comments would pass the scanner (no references) and fail in the
+ * warehouse.  Allocates nothing; thread-safe.
+ */
+bool dla_view_text_is_blank(const char *sql, size_t len);
 
 #endif
