@@ -553,6 +553,8 @@ static void emit_key_checks(struct dim_gen *g, struct dla_stmts *out)
 	for (size_t i = 0; i < g->dim->business_key.n; i++)
 		dla_buf_addf(&b, "%s%s IS NULL", i ? " OR " : "",
 			     g->dim->business_key.items[i]);
+	dla_buf_adds(&b, "\nORDER BY ");
+	emit_bk_list(g, &b, NULL);
 	dla_buf_adds(&b, "\nLIMIT 5");
 	dla_buf_addf(&msg, "NULL business key in source '%s'", g->dim->source);
 	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "NULL keys", &b, msg.buf);

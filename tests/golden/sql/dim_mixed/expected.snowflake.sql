@@ -47,6 +47,7 @@ LIMIT 5;
 SELECT customer_id
 FROM dla_stage
 WHERE customer_id IS NULL
+ORDER BY customer_id
 LIMIT 5;
 
 -- check: change times

@@ -30,6 +30,7 @@ LIMIT 5;
 SELECT event_id
 FROM dla_stage
 WHERE event_id IS NULL
+ORDER BY event_id
 LIMIT 5;
 
 -- ddl: latest version of each key
