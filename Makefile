@@ -6,6 +6,8 @@
 #   make unit       cmocka unit tests          make asan   unit tests under ASan+UBSan
 #   make golden     golden error / SQL tests   make integration  real binary vs databases
 #   make bench      benchmarks (never part of check)
+#   make fuzz       libFuzzer targets (clang, build-fuzz/), FUZZ_SECONDS each
+#                   (default 60); FUZZ_RUNS=N runs N inputs each instead
 #   make install PREFIX=/usr/local             make clean
 #   V=1             show full commands         WERROR=0  do not fail on warnings
 
@@ -49,8 +51,13 @@ CLI_SRC   := $(sort $(wildcard orchestrator/*.c))
 CLI_OBJ   := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?=
 
-.PHONY: all deps demo check unit asan golden integration sqlglot bench install clean
+.PHONY: all deps demo check unit asan golden integration sqlglot bench install clean \
+	fuzz fuzz-build
 all: $(BUILD)/dla
 
 $(BUILD)/obj/%.o: %.c
@@ -67,6 +74,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libdla.a tests/unit/test_util.h
 	@mkdir -p $(dir $@)
 	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libdla.a $(LIBS) $(CMOCKA_LIBS)
 
+# libFuzzer targets: tests/fuzz/fuzz_*.c linked with -fsanitize=fuzzer
+# against a libdla built with coverage instrumentation (see `fuzz`).
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libdla.a
+	@mkdir -p $(dir $@)
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libdla.a $(LIBS)
+
 deps:
 	@sh scripts/deps.sh
 
@@ -78,6 +91,18 @@ unit: $(UNIT_BIN)
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
 		SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all' unit golden-asan
+
+# Fuzzing (docs/RELIABILITY.md): clang with ASan+UBSan+libFuzzer in
+# build-fuzz/, then each target for FUZZ_SECONDS (or FUZZ_RUNS inputs)
+# from its seed corpus tests/fuzz/corpus/<target>/.
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang WERROR=0 \
+		OPT='-O1 -g -fno-omit-frame-pointer' \
+		SANITIZE='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
+		fuzz-build
+	@sh tests/fuzz/run.sh build-fuzz "$(FUZZ_SECONDS)" "$(FUZZ_RUNS)"
+
+fuzz-build: $(FUZZ_BIN)
 
 golden: $(BUILD)/dla
 	@sh tests/golden/run.sh $(BUILD)/dla
@@ -104,6 +129,7 @@ check: deps
 	@$(MAKE) --no-print-directory golden
 	@$(MAKE) --no-print-directory cli
 	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	@$(MAKE) --no-print-directory integration
 	@echo "make check: all suites passed"
 

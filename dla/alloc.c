@@ -7,16 +7,27 @@
 
 static unsigned long fail_after;  /* 0 = disarmed */
 static unsigned long alloc_count;
+static int fail_once;             /* only allocation fail_after fails */
 
 static int should_fail(void)
 {
 	alloc_count++;
-	return fail_after != 0 && alloc_count >= fail_after;
+	if (fail_after == 0)
+		return 0;
+	return fail_once ? alloc_count == fail_after : alloc_count >= fail_after;
 }
 
 void dla_alloc_fail_after(unsigned long n)
 {
 	fail_after = n;
+	fail_once = 0;
+	alloc_count = 0;
+}
+
+void dla_alloc_fail_once(unsigned long n)
+{
+	fail_after = n;
+	fail_once = 1;
 	alloc_count = 0;
 }
 

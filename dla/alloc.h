@@ -34,6 +34,10 @@ int dla_grow(void **items, size_t *cap, size_t need, size_t elem_size);
  * use from single-threaded tests.
  */
 void dla_alloc_fail_after(unsigned long n);
+/* Like dla_alloc_fail_after(n), but only the n-th allocation fails: later
+ * ones succeed again (a transient failure, which finds code that ignores a
+ * failure and carries on).  dla_alloc_fail_after(0) disarms it. */
+void dla_alloc_fail_once(unsigned long n);
 unsigned long dla_alloc_count(void);
 
 #endif

@@ -255,6 +255,30 @@ enum dla_code dla_project_load(struct dla_project *p, const char *dir,
 			       struct dla_diags *diags);
 void dla_project_release(struct dla_project *p);
 
+/* A project file held in memory (dla_project_load_files). */
+struct dla_text_file {
+	const char *path;    /* project-relative: "dla.yml", "models/a/b.yml",
+				"views/v_customer.sql" */
+	const char *text;    /* text[0..len); need not be NUL-terminated */
+	size_t len;
+};
+
+/*
+ * dla_project_load() on a project held in memory, for fuzzing and tests:
+ * files[] stands for the directory's dla.yml, models/ YAML files and
+ * views/ SQL files (paths of any other shape are ignored, as on disk).  The
+ * texts go through exactly the checks and parsing of files read from disk
+ * (size, UTF-8, YAML, specs, views, node registry), in the same order, with
+ * the same diagnostics and return codes; no dla.yml gives DLA_ERR_IO like
+ * a missing file.  dir only becomes p->dir.  The project copies what it
+ * keeps: files[] may be freed after the call.  The caller must call
+ * dla_project_release(p) on any return.
+ */
+enum dla_code dla_project_load_files(struct dla_project *p, const char *dir,
+				     const struct dla_text_file *files, size_t n_files,
+				     dla_env_lookup_fn env_lookup, void *env_ctx,
+				     struct dla_diags *diags);
+
 /* The target named name (NULL = default_target), or NULL if absent. */
 const struct dla_target *dla_project_target(const struct dla_project *p,
 					    const char *name);

@@ -3,6 +3,8 @@
  * models/ YAML file (recursively, in path order) and views/ SQL files, keeps the
  * registry of node names and relations (duplicates are errors), and owns
  * the project life cycle (dla_project_release, dla_project_target).
+ * dla_project_load_files() runs the same parsing on files held in memory
+ * (the fuzz target tests/fuzz/fuzz_project.c).
  *
  * dla.yml keys beyond SPEC section 2:
  *   description      free text
@@ -356,28 +358,16 @@ static void parse_project_doc(struct dla_loader *L, struct dla_ynode *doc)
 	}
 }
 
-/* Reads dla.yml.  Returns DLA_ERR_IO when it cannot be read at all. */
-static enum dla_code load_project_file(struct dla_loader *L)
+/* Parses the text of dla.yml (already checked by dla_text_check).  Returns
+ * DLA_OK or DLA_ERR_NOMEM. */
+static enum dla_code parse_project_text(struct dla_loader *L, const char *text, size_t len)
 {
 	struct dla_arena scratch = DLA_ARENA_INIT;
 	struct dla_ydocs docs;
-	char *text;
-	size_t len;
-	int err;
 	enum dla_code rc;
 
 	L->file = PROJECT_FILE;
-	rc = dla_text_file_read(L->p->dir, PROJECT_FILE, DLA_YAML_MAX_BYTES, &text, &len,
-				&err, L->diags);
-	if (rc == DLA_ERR_IO) {
-		dla_error_at(L->diags, PROJECT_FILE, 0, 0, "cannot read project file: %s",
-			     strerror(err));
-		return DLA_ERR_IO;
-	}
-	if (rc != DLA_OK)
-		return rc == DLA_ERR_NOMEM ? rc : DLA_OK;
 	rc = dla_yaml_parse(&scratch, PROJECT_FILE, text, len, &docs, L->diags);
-	dla_free(text);
 	if (rc == DLA_OK) {
 		if (docs.n == 0 || (docs.n == 1 && dla_ynode_is_null(docs.docs[0])))
 			dla_error_at(L->diags, PROJECT_FILE, 0, 0, "project file is empty");
@@ -388,6 +378,34 @@ static enum dla_code load_project_file(struct dla_loader *L)
 	}
 	dla_arena_release(&scratch);
 	return rc == DLA_ERR_NOMEM ? rc : DLA_OK;
+}
+
+static void report_no_project_file(struct dla_loader *L, int err)
+{
+	dla_error_at(L->diags, PROJECT_FILE, 0, 0, "cannot read project file: %s",
+		     strerror(err));
+}
+
+/* Reads dla.yml.  Returns DLA_ERR_IO when it cannot be read at all. */
+static enum dla_code load_project_file(struct dla_loader *L)
+{
+	char *text;
+	size_t len;
+	int err;
+	enum dla_code rc;
+
+	L->file = PROJECT_FILE;
+	rc = dla_text_file_read(L->p->dir, PROJECT_FILE, DLA_YAML_MAX_BYTES, &text, &len,
+				&err, L->diags);
+	if (rc == DLA_ERR_IO) {
+		report_no_project_file(L, err);
+		return DLA_ERR_IO;
+	}
+	if (rc != DLA_OK)
+		return rc == DLA_ERR_NOMEM ? rc : DLA_OK;
+	rc = parse_project_text(L, text, len);
+	dla_free(text);
+	return rc;
 }
 
 /* ---- finding files ------------------------------------------------------- */
@@ -530,10 +548,24 @@ static int find_files(struct dla_loader *L, const char *rel, bool recurse, int d
 
 /* ---- models -------------------------------------------------------------- */
 
-static void load_model_file(struct dla_loader *L, const char *relpath)
+/* Parses one models file's checked text; L->file is its path. */
+static void parse_model_text(struct dla_loader *L, const char *text, size_t len)
 {
 	struct dla_arena scratch = DLA_ARENA_INIT;
 	struct dla_ydocs docs;
+	enum dla_code rc;
+
+	L->p->n_model_files++;
+	rc = dla_yaml_parse(&scratch, L->file, text, len, &docs, L->diags);
+	if (rc == DLA_ERR_NOMEM)
+		L->nomem = true;
+	for (size_t i = 0; rc == DLA_OK && i < docs.n && !L->nomem; i++)
+		ld_models_document(L, docs.docs[i]);
+	dla_arena_release(&scratch);
+}
+
+static void load_model_file(struct dla_loader *L, const char *relpath)
+{
 	char *text;
 	size_t len;
 	int err;
@@ -551,14 +583,8 @@ static void load_model_file(struct dla_loader *L, const char *relpath)
 			L->nomem = true;
 		return;
 	}
-	L->p->n_model_files++;
-	rc = dla_yaml_parse(&scratch, L->file, text, len, &docs, L->diags);
+	parse_model_text(L, text, len);
 	dla_free(text);
-	if (rc == DLA_ERR_NOMEM)
-		L->nomem = true;
-	for (size_t i = 0; rc == DLA_OK && i < docs.n && !L->nomem; i++)
-		ld_models_document(L, docs.docs[i]);
-	dla_arena_release(&scratch);
 }
 
 /* ---- views --------------------------------------------------------------- */
@@ -660,27 +686,38 @@ static bool blank_text(const char *s, size_t len)
 	return true;
 }
 
+/* Starts the view of views/<name>.sql: sets L->file.  False when out of
+ * memory. */
+static bool view_begin(struct dla_loader *L, const char *relpath, struct dla_view *v)
+{
+	const char *base = strrchr(relpath, '/') + 1;
+
+	memset(v, 0, sizeof(*v));
+	L->file = ld_strdup(L, relpath);
+	v->name = dla_arena_strndup(L->arena, base, strlen(base) - 4);
+	if (!L->file || !v->name) {
+		L->nomem = true;
+		return false;
+	}
+	v->path = L->file;
+	v->loc.file = L->file;
+	v->loc.line = 1;
+	v->loc.col = 1;
+	return true;
+}
+
+static void add_view(struct dla_loader *L, struct dla_view v);
+
 static void load_view_file(struct dla_loader *L, const char *relpath)
 {
 	struct dla_view v;
-	struct dla_scan_error serr;
-	const char *base = strrchr(relpath, '/') + 1;
 	char *text;
 	size_t len;
 	int err;
 	enum dla_code rc;
 
-	memset(&v, 0, sizeof(v));
-	L->file = ld_strdup(L, relpath);
-	v.name = dla_arena_strndup(L->arena, base, strlen(base) - 4);
-	if (!L->file || !v.name) {
-		L->nomem = true;
+	if (!view_begin(L, relpath, &v))
 		return;
-	}
-	v.path = L->file;
-	v.loc.file = L->file;
-	v.loc.line = 1;
-	v.loc.col = 1;
 	rc = dla_text_file_read(L->p->dir, relpath, DLA_YAML_MAX_BYTES, &text, &len, &err,
 				L->diags);
 	if (rc == DLA_ERR_IO)
@@ -697,6 +734,20 @@ static void load_view_file(struct dla_loader *L, const char *relpath)
 		L->nomem = true;
 		return;
 	}
+	add_view(L, v);
+}
+
+/* Checks, scans and registers a view whose text v.sql has been read. */
+static void add_view(struct dla_loader *L, struct dla_view v)
+{
+	struct dla_scan_error serr;
+	enum dla_code rc;
+
+	if (v.sql_len >= 3 && memcmp(v.sql, "\xef\xbb\xbf", 3) == 0) {
+		/* a UTF-8 byte order mark is no SQL (the YAML files skip it too) */
+		v.sql += 3;
+		v.sql_len -= 3;
+	}
 	if (!dla_ident_valid(v.name)) {
 		dla_error_at(L->diags, L->file, 0, 0, "invalid view name '%s' (use letters, "
 			     "digits and _; start with a letter or _)", v.name);
@@ -704,6 +755,10 @@ static void load_view_file(struct dla_loader *L, const char *relpath)
 	}
 	if (blank_text(v.sql, v.sql_len)) {
 		dla_error_at(L->diags, L->file, 0, 0, "view file is empty");
+		return;
+	}
+	if (dla_view_text_is_blank(v.sql, v.sql_len)) {
+		dla_error_at(L->diags, L->file, 0, 0, "view file holds only comments");
 		return;
 	}
 	memset(&serr, 0, sizeof(serr));
@@ -766,6 +821,57 @@ static void loader_release(struct dla_loader *L)
 #define PREFETCH_MIN_FILES 64
 #define PREFETCH_THREADS 8
 
+/* Starts a load: p empty with its defaults, L ready.  Returns DLA_OK or
+ * DLA_ERR_NOMEM (then diags->nomem is set; loader_release(L) is still due). */
+static enum dla_code loader_init(struct dla_loader *L, struct dla_project *p, const char *dir,
+				 dla_env_lookup_fn env_lookup, void *env_ctx,
+				 struct dla_diags *diags)
+{
+	memset(p, 0, sizeof(*p));
+	dla_arena_init(&p->arena);
+	set_defaults(p);
+	memset(L, 0, sizeof(*L));
+	L->p = p;
+	L->arena = &p->arena;
+	L->diags = diags;
+	L->env = env_lookup;
+	L->env_ctx = env_ctx;
+	dla_strmap_init(&L->names, true);
+	dla_strmap_init(&L->relations, true);
+
+	p->dir = dla_arena_strdup(&p->arena, dir);
+	if (!p->dir) {
+		diags->nomem = true;
+		return DLA_ERR_NOMEM;
+	}
+	return DLA_OK;
+}
+
+/* Moves the collected specs into the project and ends the load. */
+static enum dla_code loader_finish(struct dla_loader *L, size_t errors_before)
+{
+	struct dla_project *p = L->p;
+
+	if (!L->nomem) {
+		p->sources = arena_copy(L, L->sources, L->n_sources, sizeof(*L->sources));
+		p->n_sources = p->sources ? L->n_sources : 0;
+		p->dimensions = arena_copy(L, L->dims, L->n_dims, sizeof(*L->dims));
+		p->n_dimensions = p->dimensions ? L->n_dims : 0;
+		p->facts = arena_copy(L, L->facts, L->n_facts, sizeof(*L->facts));
+		p->n_facts = p->facts ? L->n_facts : 0;
+		p->exposures = arena_copy(L, L->exposures, L->n_exposures, sizeof(*L->exposures));
+		p->n_exposures = p->exposures ? L->n_exposures : 0;
+		p->views = arena_copy(L, L->views, L->n_views, sizeof(*L->views));
+		p->n_views = p->views ? L->n_views : 0;
+	}
+	loader_release(L);
+	if (L->nomem || L->diags->nomem) {
+		L->diags->nomem = true;
+		return DLA_ERR_NOMEM;
+	}
+	return L->diags->n_errors > errors_before ? DLA_ERR_INVALID : DLA_OK;
+}
+
 enum dla_code dla_project_load(struct dla_project *p, const char *dir,
 			       dla_env_lookup_fn env_lookup, void *env_ctx,
 			       struct dla_diags *diags)
@@ -779,24 +885,9 @@ enum dla_code dla_project_load(struct dla_project *p, const char *dir,
 	size_t errors_before = diags->n_errors;
 	enum dla_code rc;
 
-	memset(p, 0, sizeof(*p));
-	dla_arena_init(&p->arena);
-	set_defaults(p);
-	memset(&L, 0, sizeof(L));
-	L.p = p;
-	L.arena = &p->arena;
-	L.diags = diags;
-	L.env = env_lookup;
-	L.env_ctx = env_ctx;
-	dla_strmap_init(&L.names, true);
-	dla_strmap_init(&L.relations, true);
-
-	p->dir = dla_arena_strdup(&p->arena, dir);
-	if (!p->dir) {
-		diags->nomem = true;
-		return DLA_ERR_NOMEM;
-	}
-	rc = load_project_file(&L);
+	rc = loader_init(&L, p, dir, env_lookup, env_ctx, diags);
+	if (rc == DLA_OK)
+		rc = load_project_file(&L);
 	if (rc != DLA_OK) {
 		loader_release(&L);
 		if (rc == DLA_ERR_NOMEM)
@@ -834,26 +925,106 @@ enum dla_code dla_project_load(struct dla_project *p, const char *dir,
 		load_view_file(&L, views.items[i]);
 	dla_prefetch_stop(prefetch);
 	dla_free(in_order);
-
-	p->sources = arena_copy(&L, L.sources, L.n_sources, sizeof(*L.sources));
-	p->n_sources = p->sources ? L.n_sources : 0;
-	p->dimensions = arena_copy(&L, L.dims, L.n_dims, sizeof(*L.dims));
-	p->n_dimensions = p->dimensions ? L.n_dims : 0;
-	p->facts = arena_copy(&L, L.facts, L.n_facts, sizeof(*L.facts));
-	p->n_facts = p->facts ? L.n_facts : 0;
-	p->exposures = arena_copy(&L, L.exposures, L.n_exposures, sizeof(*L.exposures));
-	p->n_exposures = p->exposures ? L.n_exposures : 0;
-	p->views = arena_copy(&L, L.views, L.n_views, sizeof(*L.views));
-	p->n_views = p->views ? L.n_views : 0;
 out:
 	pathlist_release(&models);
 	pathlist_release(&views);
-	loader_release(&L);
-	if (L.nomem || diags->nomem) {
-		diags->nomem = true;
-		return DLA_ERR_NOMEM;
+	return loader_finish(&L, errors_before);
+}
+
+/* ---- a project in memory ------------------------------------------------- */
+
+/* Where a file of dla_project_load_files belongs. */
+enum mem_kind { MEM_OTHER, MEM_PROJECT, MEM_MODEL, MEM_VIEW };
+
+static enum mem_kind mem_kind(const char *path)
+{
+	if (strcmp(path, PROJECT_FILE) == 0)
+		return MEM_PROJECT;
+	if (strncmp(path, "models/", 7) == 0 && path[7] &&
+	    (has_suffix(path, ".yml") || has_suffix(path, ".yaml")))
+		return MEM_MODEL;
+	if (strncmp(path, "views/", 6) == 0 && !strchr(path + 6, '/') &&
+	    has_suffix(path + 6, ".sql"))
+		return MEM_VIEW;
+	return MEM_OTHER;
+}
+
+static int cmp_file_paths(const void *a, const void *b)
+{
+	return strcmp((*(const struct dla_text_file *const *)a)->path,
+		      (*(const struct dla_text_file *const *)b)->path);
+}
+
+enum dla_code dla_project_load_files(struct dla_project *p, const char *dir,
+				     const struct dla_text_file *files, size_t n_files,
+				     dla_env_lookup_fn env_lookup, void *env_ctx,
+				     struct dla_diags *diags)
+{
+	struct dla_loader L;
+	const struct dla_text_file *project = NULL, **sorted = NULL;
+	size_t errors_before = diags->n_errors;
+	enum dla_code rc;
+
+	rc = loader_init(&L, p, dir, env_lookup, env_ctx, diags);
+	if (rc != DLA_OK) {
+		loader_release(&L);
+		return rc;
 	}
-	return diags->n_errors > errors_before ? DLA_ERR_INVALID : DLA_OK;
+	for (size_t i = 0; i < n_files; i++)
+		if (mem_kind(files[i].path) == MEM_PROJECT)
+			project = &files[i];
+	if (!project) {
+		report_no_project_file(&L, ENOENT);
+		loader_release(&L);
+		return DLA_ERR_IO;
+	}
+	L.file = PROJECT_FILE;
+	rc = dla_text_check(PROJECT_FILE, project->text, project->len, DLA_YAML_MAX_BYTES,
+			    diags);
+	if (rc == DLA_OK)
+		rc = parse_project_text(&L, project->text, project->len);
+	if (rc == DLA_ERR_NOMEM)
+		L.nomem = true;
+	if (L.nomem)
+		return loader_finish(&L, errors_before);
+
+	/* the same order as on disk: models, then views, each by path */
+	sorted = dla_calloc(n_files ? n_files : 1, sizeof(*sorted));
+	if (!sorted) {
+		L.nomem = true;
+		return loader_finish(&L, errors_before);
+	}
+	for (size_t i = 0; i < n_files; i++)
+		sorted[i] = &files[i];
+	qsort(sorted, n_files, sizeof(*sorted), cmp_file_paths);
+	for (int pass = MEM_MODEL; pass <= MEM_VIEW; pass++) {
+		for (size_t i = 0; i < n_files && !L.nomem; i++) {
+			const struct dla_text_file *f = sorted[i];
+			struct dla_view v;
+
+			if ((int)mem_kind(f->path) != pass)
+				continue;
+			if (pass == MEM_MODEL) {
+				L.file = ld_strdup(&L, f->path);
+				if (L.file && dla_text_check(f->path, f->text, f->len,
+							     DLA_YAML_MAX_BYTES, diags) == DLA_OK)
+					parse_model_text(&L, f->text, f->len);
+				continue;
+			}
+			if (!view_begin(&L, f->path, &v) ||
+			    dla_text_check(f->path, f->text, f->len, DLA_YAML_MAX_BYTES,
+					   diags) != DLA_OK)
+				continue;
+			v.sql = dla_arena_strndup(L.arena, f->text, f->len);
+			v.sql_len = f->len;
+			if (!v.sql)
+				L.nomem = true;
+			else
+				add_view(&L, v);
+		}
+	}
+	dla_free(sorted);
+	return loader_finish(&L, errors_before);
 }
 
 void dla_project_release(struct dla_project *p)

@@ -878,6 +878,15 @@ struct dla_ynode *dla_ynode_get(const struct dla_ynode *map, const char *key)
 
 /* ---- files --------------------------------------------------------------- */
 
+static void report_too_large(const char *relpath, size_t max_bytes, struct dla_diags *diags)
+{
+	if (max_bytes % (1024u * 1024u) == 0)
+		dla_error_at(diags, relpath, 0, 0, "file is larger than %zu MiB",
+			     max_bytes / (1024u * 1024u));
+	else
+		dla_error_at(diags, relpath, 0, 0, "file is larger than %zu bytes", max_bytes);
+}
+
 enum dla_code dla_text_file_read(const char *dir, const char *relpath,
 				 size_t max_bytes, char **text, size_t *len,
 				 int *err, struct dla_diags *diags)
@@ -885,8 +894,8 @@ enum dla_code dla_text_file_read(const char *dir, const char *relpath,
 	char *path, *data = NULL;
 	size_t n = 0, cap;
 	struct stat st;
-	int fd, line, col;
-	size_t bad;
+	int fd;
+	enum dla_code rc;
 
 	*text = NULL;
 	*len = 0;
@@ -961,20 +970,11 @@ enum dla_code dla_text_file_read(const char *dir, const char *relpath,
 		n += (size_t)r;
 	}
 	close(fd);
-	if (n > max_bytes) {
-		dla_free(data);
-		goto too_large_closed;
-	}
 	data[n] = '\0';
-	if (!dla_utf8_check(data, n, &bad, &line, &col)) {
-		if (data[bad] == '\0')
-			dla_error_at(diags, relpath, line, col, "file contains a NUL byte");
-		else
-			dla_error_at(diags, relpath, line, col,
-				     "file is not valid UTF-8 (byte 0x%02x)",
-				     (unsigned char)data[bad]);
+	rc = dla_text_check(relpath, data, n, max_bytes, diags);
+	if (rc != DLA_OK) {
 		dla_free(data);
-		return DLA_ERR_INVALID;
+		return rc;
 	}
 	*text = data;
 	*len = n;
@@ -982,11 +982,28 @@ enum dla_code dla_text_file_read(const char *dir, const char *relpath,
 
 too_large:
 	close(fd);
-too_large_closed:
-	if (max_bytes % (1024u * 1024u) == 0)
-		dla_error_at(diags, relpath, 0, 0, "file is larger than %zu MiB",
-			     max_bytes / (1024u * 1024u));
-	else
-		dla_error_at(diags, relpath, 0, 0, "file is larger than %zu bytes", max_bytes);
+	report_too_large(relpath, max_bytes, diags);
 	return DLA_ERR_INVALID;
+}
+
+enum dla_code dla_text_check(const char *relpath, const char *text, size_t len,
+			     size_t max_bytes, struct dla_diags *diags)
+{
+	size_t bad;
+	int line, col;
+
+	if (len > max_bytes) {
+		report_too_large(relpath, max_bytes, diags);
+		return DLA_ERR_INVALID;
+	}
+	if (!dla_utf8_check(text, len, &bad, &line, &col)) {
+		if (text[bad] == '\0')
+			dla_error_at(diags, relpath, line, col, "file contains a NUL byte");
+		else
+			dla_error_at(diags, relpath, line, col,
+				     "file is not valid UTF-8 (byte 0x%02x)",
+				     (unsigned char)text[bad]);
+		return DLA_ERR_INVALID;
+	}
+	return DLA_OK;
 }

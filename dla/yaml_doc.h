@@ -110,6 +110,15 @@ enum dla_code dla_text_file_read(const char *dir, const char *relpath,
 				 size_t max_bytes, char **text, size_t *len,
 				 int *err, struct dla_diags *diags);
 
+/*
+ * The checks dla_text_file_read applies to what it read, for text that is
+ * already in memory (text[0..len), need not be NUL-terminated): at most
+ * max_bytes, no NUL byte, valid UTF-8.  Returns DLA_OK, or DLA_ERR_INVALID
+ * after adding the same diagnostic dla_text_file_read would.
+ */
+enum dla_code dla_text_check(const char *relpath, const char *text, size_t len,
+			     size_t max_bytes, struct dla_diags *diags);
+
 /* Checks text for NUL bytes and invalid UTF-8 (overlong forms, surrogates
  * and code points above U+10FFFF are invalid).  Returns true when clean,
  * else false with *offset the first bad byte (text[*offset] == 0 for a NUL)

@@ -1,9 +1,13 @@
 /*
  * diag_print.c - prints diagnostics as "file:line:col: error: message" with
- * the source line and a caret, and the error/warning summary line.
+ * the source line and a caret, and the error/warning summary line.  A
+ * source line holding an ODBC secret (a password written into a connection
+ * string of dla.yml) is shown with the secret replaced by "***".
  */
 #include "diag_print.h"
+#include "alloc.h"
 #include "buf.h"
+#include "redact.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -107,6 +111,98 @@ static bool read_source_line(const char *path, int line, char *buf,
 	return found;
 }
 
+/*
+ * The source line as it may be shown: secrets of ODBC "key=value" pairs in
+ * it (redact.h: "Pwd=...", "password=...") replaced by DLA_REDACTED, so an
+ * error in dla.yml next to a connection string never echoes a password.
+ * *same_chars is the number of leading characters left unchanged (the caret
+ * is shown only under them).  Values made only of ${VAR} references are
+ * kept.  NULL when out of memory (show nothing then).
+ * Caller frees with dla_free.
+ */
+/* True when s[0..n) is one or more ${VAR} / ${VAR:-default} references
+ * whose defaults are empty or references again: no secret is written there
+ * (the usual `Pwd=${PGPASSWORD}`), so the line is shown as written. */
+static bool only_references(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (n == 0)
+		return false;
+	while (i < n) {
+		size_t start, depth = 1;
+		if (n - i < 3 || s[i] != '$' || s[i + 1] != '{')
+			return false;
+		i += 2;
+		while (i < n && (s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') ||
+				 (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9')))
+			i++;
+		if (i < n && s[i] == '}') {
+			i++;
+			continue;
+		}
+		if (n - i < 2 || s[i] != ':' || s[i + 1] != '-')
+			return false;
+		i += 2;
+		start = i;
+		for (; i < n && depth; i++)
+			depth += s[i] == '{' ? 1 : s[i] == '}' ? (size_t)-1 : 0;
+		if (depth)
+			return false;
+		if (i - 1 > start && !only_references(s + start, i - 1 - start))
+			return false;
+	}
+	return true;
+}
+
+/* True when every secret value in line (as dla_connection_secrets reads
+ * it) is only references; a value may end in the YAML string's quote. */
+static bool secrets_are_references(const char *line)
+{
+	char **secrets;
+	size_t n, i;
+	bool refs = true;
+
+	if (dla_connection_secrets(line, &secrets, &n) != DLA_OK)
+		return false;
+	for (i = 0; i < n && refs; i++) {
+		size_t len = strlen(secrets[i]);
+		while (len && (secrets[i][len - 1] == '"' || secrets[i][len - 1] == '\'' ||
+			       secrets[i][len - 1] == ' ' || secrets[i][len - 1] == '\t'))
+			len--;
+		refs = only_references(secrets[i], len);
+	}
+	dla_secrets_free(secrets, n);
+	return refs;
+}
+
+static char *shown_line(const char *line, size_t len, size_t *same_chars)
+{
+	char *copy = dla_malloc(len + 1), *red;
+	size_t i, chars = 0;
+
+	if (!copy)
+		return NULL;
+	for (i = 0; i < len; i++)   /* a NUL would hide the rest (shown as '?') */
+		copy[i] = line[i] ? line[i] : '?';
+	copy[len] = '\0';
+	if (secrets_are_references(copy)) {
+		*same_chars = (size_t)-1;
+		return copy;
+	}
+	red = dla_redact_connection(copy);
+	if (!red) {
+		dla_free(copy);
+		return NULL;
+	}
+	for (i = 0; copy[i] && copy[i] == red[i]; i++)
+		if (((unsigned char)copy[i] & 0xC0) != 0x80)
+			chars++;
+	*same_chars = copy[i] == red[i] ? (size_t)-1 : chars;
+	dla_free(copy);
+	return red;
+}
+
 void dla_diag_print(FILE *out, const struct dla_diag *diag,
 		    const char *project_dir)
 {
@@ -114,7 +210,8 @@ void dla_diag_print(FILE *out, const struct dla_diag *diag,
 	const char *file = diag->file ? diag->file : "";
 	char line_buf[SOURCE_LINE_MAX_BYTES];
 	struct dla_buf path = DLA_BUF_INIT;
-	size_t line_len = 0;
+	size_t line_len = 0, same_chars = 0;
+	char *shown;
 
 	if (file[0] == '\0') {
 		fprintf(out, "dla: %s: ", sev);
@@ -140,11 +237,13 @@ void dla_diag_print(FILE *out, const struct dla_diag *diag,
 	}
 	dla_buf_adds(&path, file);
 	if (!dla_buf_failed(&path) &&
-	    read_source_line(path.buf, diag->line, line_buf, &line_len)) {
+	    read_source_line(path.buf, diag->line, line_buf, &line_len) &&
+	    (shown = shown_line(line_buf, line_len, &same_chars)) != NULL) {
 		fputs("    ", out);
-		dla_fputs_sanitized(out, line_buf, line_len, SOURCE_LINE_MAX_CHARS);
+		dla_fputs_sanitized(out, shown, strlen(shown), SOURCE_LINE_MAX_CHARS);
 		fputc('\n', out);
-		if (diag->col > 0) {
+		dla_free(shown);
+		if (diag->col > 0 && (size_t)diag->col - 1 <= same_chars) {
 			int pad = diag->col - 1;
 			if (pad > SOURCE_LINE_MAX_CHARS)
 				pad = SOURCE_LINE_MAX_CHARS;

@@ -14,6 +14,10 @@
  *   the line indented by 4 spaces (tabs shown as one space, control bytes and
  *   invalid UTF-8 as '?', capped at 200 characters), and when col > 0 a
  *   caret line: 4 spaces + (col - 1) spaces + '^'.
+ * - A source line holding a secret of an ODBC "key=value" pair ("Pwd=...",
+ *   redact.h; a password written into a connection string in dla.yml)
+ *   shows "***" instead of the secret; the caret is left out when it would
+ *   point past the start of the redaction.
  * - Messages and file names are sanitised the same way (no control bytes
  *   reach the terminal).
  * - When d holds errors, a summary line follows all diagnostics:

@@ -14,6 +14,9 @@
 # A case may hold a file `env` with NAME=value lines: the program runs with
 # only PATH, the sanitizer options and those variables in its environment,
 # so a developer's PGUSER never changes the result.
+# A case may hold a script `generate` for inputs too big or too odd to keep
+# in git (a file over 1 MiB): the case directory is copied to a temporary
+# directory, `sh generate` runs there, and the copy is validated instead.
 # Run from the repository root (case paths are printed relative to it).
 set -u
 
@@ -63,6 +66,23 @@ run_case() {
 	echo $? > "$TMP/code"
 }
 
+# project_dir DIR: DIR itself, or a generated copy of it (see `generate`).
+project_dir() {
+	if [ ! -f "$1/generate" ]; then
+		echo "$1"
+		return 0
+	fi
+	gen=$TMP/gen/$(basename "$1")
+	rm -rf "$gen"
+	mkdir -p "$TMP/gen"
+	cp -R "$1" "$gen" || return 1
+	if ! (cd "$gen" && sh ./generate); then
+		echo "golden: FAIL $1: generate failed" >&2
+		return 1
+	fi
+	echo "$gen"
+}
+
 # check NAME EXPECTED_FILE ACTUAL_FILE: compares, shows a diff on mismatch.
 check() {
 	if [ "$update" = 1 ]; then
@@ -84,8 +104,14 @@ check() {
 for dir in "$HERE"/errors/*/; do
 	[ -d "$dir" ] || continue
 	dir=${dir%/}
+	case_dir=$dir
 	name=errors/$(basename "$dir")
-	run_case "$dir"
+	if ! proj=$(project_dir "$dir"); then
+		failed=$((failed + 1))
+		continue
+	fi
+	run_case "$proj"
+	dir=$case_dir   # run_case sets dir
 	ok=1
 	check "$name" "$dir/expected" "$TMP/err" || ok=0
 	check "$name" "$dir/exit" "$TMP/code" || ok=0
@@ -99,8 +125,14 @@ done
 for dir in "$HERE"/ok/*/; do
 	[ -d "$dir" ] || continue
 	dir=${dir%/}
+	case_dir=$dir
 	name=ok/$(basename "$dir")
-	run_case "$dir"
+	if ! proj=$(project_dir "$dir"); then
+		failed=$((failed + 1))
+		continue
+	fi
+	run_case "$proj"
+	dir=$case_dir   # run_case sets dir
 	ok=1
 	check "$name" "$dir/expected_stdout" "$TMP/out" || ok=0
 	if [ -f "$dir/expected_stderr" ] || { [ "$update" = 1 ] && [ -s "$TMP/err" ]; }; then

@@ -1,0 +1,1 @@
+SELECT 1 AS event_id, 2 AS edition

@@ -1,0 +1,2 @@
+select o.id
+from staging.orders as o

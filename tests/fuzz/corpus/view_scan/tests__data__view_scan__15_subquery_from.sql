@@ -1,0 +1,2 @@
+select sub.n
+from (select count(*) as n from staging.a) sub

@@ -1,0 +1,6 @@
+select *
+from
+
+	  s.t1
+  join
+      t2 on true

@@ -1,0 +1,3 @@
+select *
+from t /* never
+closed

@@ -1,0 +1,1 @@
+select 1 /* outer /* inner */ from real_t

@@ -1,0 +1,2 @@
+select 'ok', 'it''s
+from t

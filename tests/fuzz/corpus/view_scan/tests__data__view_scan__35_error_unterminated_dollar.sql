@@ -1,0 +1,2 @@
+select 1,
+  $tag$ never closed $tg$

@@ -1,0 +1,1 @@
+select 'O\'Brien from hidden' as n from real_t

@@ -1,0 +1,2 @@
+with t as (select 1 as x)
+select * from t join public.t on true

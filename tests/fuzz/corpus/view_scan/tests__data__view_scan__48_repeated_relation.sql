@@ -1,0 +1,1 @@
+select * from t a join t b on a.id = b.id

@@ -1,0 +1,2 @@
+WITH Totals AS (SELECT * FROM Staging.Sales)
+SELECT * FROM TOTALS JOIN Dim_Date d ON TRUE

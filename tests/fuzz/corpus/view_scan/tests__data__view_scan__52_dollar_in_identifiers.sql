@@ -1,0 +1,1 @@
+select $x, a$b from t$1

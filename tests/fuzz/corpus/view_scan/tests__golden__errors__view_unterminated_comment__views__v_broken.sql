@@ -1,0 +1,3 @@
+select customer_id
+/* a comment that never ends
+from staging.customer

@@ -1,0 +1,2 @@
+-- dla: tags: [daily]
+select customer_id, email, tier, city, loaded_at from staging.customer

@@ -1,0 +1,1 @@
+select venue_id, venue_name from staging.venue
