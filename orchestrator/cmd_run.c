@@ -45,7 +45,7 @@ static int run_command(int argc, char **argv, const struct dla_global_opts *g)
 	memset(&o, 0, sizeof(o));
 	o.prog = prog;
 	o.command = "run";
-	o.threads = 4;
+	o.threads = 0;          /* the project's `threads` (default 4) */
 	select = dla_calloc((size_t)argc + 1, sizeof(*select));
 	exclude = dla_calloc((size_t)argc + 1, sizeof(*exclude));
 	if (!select || !exclude) {
@@ -137,21 +137,27 @@ const struct dla_command cmd_run_entry = {
 	"usage: dla [--project DIR] [--target NAME] run [options]\n"
 	"\n"
 	"Runs every selected node in dependency order, each as one transaction,\n"
-	"and records the run in the metadata schema.\n"
+	"in parallel (longest remaining path first), and records the run in the\n"
+	"metadata schema.  A failed node skips what depends on it, nothing else.\n"
+	"SIGINT/SIGTERM roll back the running nodes and exit 130/143.  A failed\n"
+	"run is re-run with `dla retry`.  See docs/OPERATIONS.md.\n"
 	"\n"
 	"options:\n"
 	"  -s, --select S      nodes to run (name, +name, name+, tag:T, path:P);\n"
 	"                      repeatable, default all\n"
 	"  -x, --exclude S     nodes not to run (same syntax); repeatable\n"
-	"  --threads N         parallel workers (default 4)\n"
+	"  --threads N         parallel workers, each with its own connection\n"
+	"                      (default: `threads` in dla.yml, else 4)\n"
 	"  --as-of TS          change time for rows without effective_from\n"
 	"                      ('YYYY-MM-DD HH:MM:SS' or ISO 8601; default now, UTC)\n"
 	"  --full-refresh      rebuild facts from their source (never dimensions)\n"
-	"  --fail-fast         start no new node after the first failure\n"
+	"  --fail-fast         start no new node after the first failure (running\n"
+	"                      nodes finish)\n"
 	"  --dry-run           print the plan and every statement; execute nothing\n"
 	"  --log-format F      text (default) or json: one JSON object per line\n"
 	"\n"
 	"exit codes: 0 success, 1 a node failed, 2 usage or invalid project,\n"
-	"            3 cannot connect or another run holds the lock\n",
+	"            3 cannot connect or another run holds the lock,\n"
+	"            130 / 143 interrupted by SIGINT / SIGTERM\n",
 	.run = run_command,
 };

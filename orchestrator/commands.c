@@ -15,6 +15,7 @@ const struct dla_command *const dla_commands[] = {
 	&cmd_plan_entry,
 	&cmd_seed_entry,
 	&cmd_run_entry,
+	&cmd_retry_entry,
 	NULL,
 };
 

@@ -29,6 +29,7 @@ extern const struct dla_command cmd_validate_entry;
 extern const struct dla_command cmd_plan_entry;
 extern const struct dla_command cmd_seed_entry;
 extern const struct dla_command cmd_run_entry;
+extern const struct dla_command cmd_retry_entry;
 
 /* Every command, NULL-terminated. */
 extern const struct dla_command *const dla_commands[];

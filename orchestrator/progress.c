@@ -64,6 +64,9 @@ static void node_json(struct dla_json *o, const struct dla_progress *pr,
 	err |= dla_json_set(o, "detail", dla_json_str(n->detail));
 	err |= dla_json_set(o, "index", dla_json_int((long long)n->index));
 	err |= dla_json_set(o, "total", dla_json_int((long long)pr->total));
+	err |= dla_json_set(o, "worker", n->worker ? dla_json_int(n->worker) : dla_json_null());
+	if (!end)
+		err |= dla_json_set(o, "queued_seconds", dla_json_real(n->queued_seconds));
 	if (end) {
 		err |= dla_json_set(o, "status", dla_json_str(n->status));
 		err |= dla_json_set(o, "rows_inserted", dla_json_int(n->inserted));
@@ -217,13 +220,38 @@ void dla_progress_run_end(const struct dla_progress *pr, const char *status,
 	fflush(stdout);
 }
 
-void dla_progress_error(const struct dla_progress *pr, const char *prog,
-			const char *message)
+static void problem(const struct dla_progress *pr, const char *name, const char *prog,
+		    const char *message)
 {
 	if (pr->json) {
-		struct dla_json *o = event(pr, "error");
+		struct dla_json *o = event(pr, name);
 		dla_json_set(o, "message", dla_json_str(message));
 		emit(o);
 	}
 	fprintf(stderr, "%s: %s\n", prog, message);
+	fflush(stderr);
+}
+
+void dla_progress_error(const struct dla_progress *pr, const char *prog,
+			const char *message)
+{
+	problem(pr, "error", prog, message);
+}
+
+void dla_progress_warning(const struct dla_progress *pr, const char *prog,
+			  const char *message)
+{
+	problem(pr, "warning", prog, message);
+}
+
+void dla_progress_note(const struct dla_progress *pr, const char *message)
+{
+	if (pr->json) {
+		struct dla_json *o = event(pr, "note");
+		dla_json_set(o, "message", dla_json_str(message));
+		emit(o);
+		return;
+	}
+	printf("%s\n", message);
+	fflush(stdout);
 }

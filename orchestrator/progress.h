@@ -4,12 +4,23 @@
  * object per line (--log-format json, for Airflow / log shippers).
  *
  * Text lines go to stdout; error details to stderr.  NO_COLOR is
- * respected (colour is used only when stdout is a terminal).
+ * respected (colour is used only when stdout is a terminal and NO_COLOR
+ * is unset or empty).  "N of M" is the order nodes started (or were
+ * skipped) in; with parallel workers a node's end line may come after
+ * later start lines, and carries the same N as its start line.
  *   19:04:05  3 of 9 START dim_customer (dimension scd2)
- *   19:04:05  3 of 9 OK    dim_customer (dimension scd2) +2 ~1 -1 in 0.04s
- *   19:04:05  4 of 9 FAIL  fact_sales (fact merge) in 0.01s
- *   19:04:05  5 of 9 SKIP  rpt_sales (view): upstream 'fact_sales' failed
- * JSON: {"ts":..., "run_id":..., "event":"node_end", "node":..., ...}.
+ *   19:04:05  3 of 9 OK   dim_customer (dimension scd2) +2 ~1 -1 in 0.04s
+ *   19:04:05  4 of 9 FAIL fact_sales (fact merge) in 0.01s
+ *   19:04:05  5 of 9 SKIP rpt_sales (view): upstream 'fact_sales' failed
+ *   done: failed, 7 ok, 1 failed, 1 skipped in 0.31s (run 2026...Z-42)
+ *     failed  fact_sales: <first line of the error>
+ *     skipped rpt_sales: upstream 'fact_sales' failed
+ * JSON (docs/OPERATIONS.md): one object per line, keys in a fixed order,
+ * always "ts", "run_id", "event" first; events run_start, node_start,
+ * node_end, run_end, note, warning, error.  node_end carries the counts,
+ * seconds / db_seconds / queued_seconds and error {sqlstate, message}.
+ *
+ * Not thread-safe: the runner serialises calls.
  */
 #ifndef DLA_PROGRESS_H
 #define DLA_PROGRESS_H
@@ -32,6 +43,7 @@ struct dla_progress_node {
 	const char *status;    /* "success", "failed", "skipped" (end only) */
 	long inserted, updated, expired, deleted, inferred;
 	double seconds, db_seconds, queued_seconds;
+	int worker;            /* 1-based worker that ran it; 0 = none */
 	const char *error;     /* first line of the error, or NULL */
 	const char *sqlstate;  /* or NULL / "" */
 };
@@ -50,8 +62,16 @@ void dla_progress_run_end(const struct dla_progress *pr, const char *status,
 			  size_t succeeded, size_t failed, size_t skipped,
 			  double seconds, const struct dla_progress_node *problems,
 			  size_t n_problems);
-/* A run-level error (cannot connect, locked): stderr, or a JSON line. */
+/* A run-level error (cannot connect, locked, interrupted): "PROG: message"
+ * on stderr, and in JSON mode also an "error" event on stdout. */
 void dla_progress_error(const struct dla_progress *pr, const char *prog,
 			const char *message);
+/* A warning (took over a stale lock): like dla_progress_error, event
+ * "warning". */
+void dla_progress_warning(const struct dla_progress *pr, const char *prog,
+			  const char *message);
+/* Information for the operator (dla retry: nothing to retry): a line on
+ * stdout, or a "note" event. */
+void dla_progress_note(const struct dla_progress *pr, const char *message);
 
 #endif

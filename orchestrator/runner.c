@@ -1,6 +1,13 @@
 /*
- * runner.c - runs the selected nodes in DAG order against one target and
- * records run, node and lineage rows; owns the run lock's life cycle.
+ * runner.c - a run's life cycle (runner.h): the main connection, the run
+ * lock and its renewal, the run / node / lineage records, the worker
+ * threads that execute nodes in priority order (schedule.h), signals, and
+ * the dry run.
+ *
+ * Locking: st->mu guards the scheduler, the done queue, the "N of M"
+ * counter and every worker's `active` connection; st->out_mu serialises
+ * progress output; st->write_mu is the SQLite writer lock.  The main thread
+ * never holds mu while it talks to the database.
  */
 #include "runner.h"
 #include "alloc.h"
@@ -8,9 +15,11 @@
 #include "load.h"
 #include "meta.h"
 #include "progress.h"
+#include "schedule.h"
 #include "warehouse.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +28,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_seconds(void)
+#define HISTORY_RUNS      20      /* runs whose durations weigh priorities */
+#define SUPERVISE_TICK_MS 100     /* main loop: signals and lease checks */
+
+/* ---- clocks ------------------------------------------------------------ */
+
+static double mono_now(void)
 {
 	struct timespec ts;
 
@@ -27,10 +41,92 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static bool runs(const struct dla_node *n)
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A wall-clock time as a canonical UTC timestamp. */
+static void wall_text(double t, char out[32])
+{
+	time_t s = (time_t)t;
+	long us = (long)((t - (double)s) * 1e6 + 0.5);
+	char raw[80];
+	struct tm tm;
+
+	if (us >= 1000000) {
+		s++;
+		us -= 1000000;
+	}
+	gmtime_r(&s, &tm);
+	snprintf(raw, sizeof(raw), "%04d-%02d-%02d %02d:%02d:%02d.%06ld", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, us);
+	if (!dla_time_parse(raw, out))
+		dla_time_now(out);
+}
+
+/* ---- signals ------------------------------------------------------------ */
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	if (got_signal) {
+		/* a second signal: the operator does not want to wait */
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	got_signal = sig;
+}
+
+struct saved_signals {
+	struct sigaction old_int, old_term;
+};
+
+static void signals_catch(struct saved_signals *saved)
+{
+	struct sigaction sa;
+
+	got_signal = 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;        /* no SA_RESTART: a blocking call returns */
+	sigaction(SIGINT, &sa, &saved->old_int);
+	sigaction(SIGTERM, &sa, &saved->old_term);
+}
+
+static void signals_restore(const struct saved_signals *saved)
+{
+	sigaction(SIGINT, &saved->old_int, NULL);
+	sigaction(SIGTERM, &saved->old_term, NULL);
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+static int signal_exit(int sig)
+{
+	return sig == SIGINT ? DLA_EXIT_SIGINT : DLA_EXIT_SIGTERM;
+}
+
+/* ---- nodes ---------------------------------------------------------------- */
+
+static bool executes(const struct dla_node *n)
 {
 	return n->kind == DLA_NODE_VIEW || n->kind == DLA_NODE_DIMENSION ||
 	       n->kind == DLA_NODE_FACT;
+}
+
+static bool writes_tables(const struct dla_node *n)
+{
+	return n->kind == DLA_NODE_DIMENSION || n->kind == DLA_NODE_FACT;
 }
 
 static bool pid_alive(long pid, void *ctx)
@@ -105,19 +201,98 @@ static bool take_advisory_lock(struct dla_warehouse *wh, const char *schema,
 	return ok;
 }
 
+/* ---- run state ------------------------------------------------------------ */
+
+/* What a worker found out about one node; read by the main thread once
+ * the node is in the done queue. */
+struct node_result {
+	char started[32], finished[32], queued[32];
+	struct dla_node_counts counts;
+	double seconds, db_seconds, queued_seconds;
+	enum dla_code rc;
+	char sqlstate[6];
+	char *message;         /* failed: the error; skipped: why (owned) */
+	size_t index;          /* its "N of M" */
+	int worker;            /* 1-based */
+	bool cancelled;        /* its connection was cancelled meanwhile */
+};
+
+struct run_state;
+
+struct worker {
+	struct run_state *st;
+	pthread_t thread;
+	int id;                /* 1-based */
+	struct dla_warehouse wh;
+	struct dla_db *active; /* under mu: wh.db while a node runs */
+};
+
 struct run_state {
 	struct dla_open_project *op;
+	const struct dla_global_opts *g;
 	const struct dla_run_opts *o;
-	struct dla_warehouse wh;
+	struct dla_warehouse wh;       /* the main connection */
 	struct dla_meta meta;
 	struct dla_progress pr;
 	char run_id[64];
 	char as_of[32];
 	char host[256];
-	enum { NODE_PENDING, NODE_OK, NODE_FAILED, NODE_SKIPPED } *status;
-	char **messages;               /* per node, for the summary */
+	const char *retry_of;
+	const char *selector;
 	long lease_s;
+	size_t total;                  /* nodes to execute */
+	bool serialize_writers;        /* SQLite: one table writer at a time */
+	bool *runs;                    /* [dag.n] */
+	double *priority;              /* [dag.n] */
+	struct node_result *res;       /* [dag.n] */
+	bool record_warned;
+
+	pthread_mutex_t mu, out_mu, write_mu;
+	pthread_cond_t work_cv, main_cv;
+	struct dla_sched sched;
+	size_t *done_q, done_head, done_tail;
+	size_t seq;                    /* last "N of M" handed out */
+	size_t live_workers, connected_workers;
+	bool shutdown;
+	const char *stop_reason;       /* why nodes were not started */
+	const char *cancel_reason;     /* why running nodes were cancelled */
+	char conn_error[1024];         /* the first worker connection error */
+	struct worker *workers;
+	size_t n_workers;
 };
+
+/* Under mu: no node starts any more. */
+static void stop_locked(struct run_state *st, const char *reason)
+{
+	if (st->sched.stopped)
+		return;
+	st->stop_reason = reason;
+	dla_sched_stop(&st->sched);
+	pthread_cond_signal(&st->main_cv);
+}
+
+/* Under mu: cancels the statements of every running node, saying why
+ * ("interrupted by SIGTERM"; a static string). */
+static void cancel_running_locked(struct run_state *st, const char *reason)
+{
+	if (!st->cancel_reason)
+		st->cancel_reason = reason;
+	for (size_t i = 0; i < st->n_workers; i++)
+		if (st->workers[i].active)
+			dla_db_cancel(st->workers[i].active);
+}
+
+/* ---- records (main thread, main connection) ------------------------------ */
+
+static void record_failed_write(struct run_state *st, const char *what,
+				const struct dla_db_error *err)
+{
+	if (st->record_warned)
+		return;
+	st->record_warned = true;
+	fprintf(stderr, "%s: cannot record %s in the metadata: %s\n", st->o->prog, what,
+		err->message);
+}
 
 static void record_lineage(struct run_state *st, const struct dla_node *n)
 {
@@ -125,75 +300,487 @@ static void record_lineage(struct run_state *st, const struct dla_node *n)
 
 	for (size_t i = 0; i < n->n_deps; i++) {
 		const struct dla_node *dep = &dag->nodes[n->deps[i]];
-		const struct dla_names *extra = NULL;
-		bool declared_only = false;
+		bool read = true;
+		struct dla_db_error err;
 
 		if (!dep->relation)
 			continue;
-		if (n->kind == DLA_NODE_DIMENSION)
-			extra = &n->spec.dimension->depends_on;
-		else if (n->kind == DLA_NODE_FACT)
-			extra = &n->spec.fact->depends_on;
 		/* an explicit depends_on is an ordering, not a read */
-		if (extra) {
-			bool read = false;
-			if (n->kind == DLA_NODE_DIMENSION)
-				read = dla_dag_find(dag, n->spec.dimension->source) == n->deps[i];
-			else {
-				const struct dla_fact *f = n->spec.fact;
-				read = dla_dag_find(dag, f->source) == n->deps[i];
-				for (size_t l = 0; l < f->n_lookups && !read; l++)
-					read = dla_dag_find(dag, f->lookups[l].dimension) ==
-					       n->deps[i];
-			}
-			declared_only = !read;
+		if (n->kind == DLA_NODE_DIMENSION) {
+			read = dla_dag_find(dag, n->spec.dimension->source) == n->deps[i];
+		} else if (n->kind == DLA_NODE_FACT) {
+			const struct dla_fact *f = n->spec.fact;
+			read = dla_dag_find(dag, f->source) == n->deps[i];
+			for (size_t l = 0; l < f->n_lookups && !read; l++)
+				read = dla_dag_find(dag, f->lookups[l].dimension) == n->deps[i];
 		}
-		if (declared_only)
+		if (!read)
 			continue;
-		(void)dla_meta_lineage_record(&st->meta, st->run_id, n->name,
-					      dep->relation, n->relation, NULL);
+		if (dla_meta_lineage_record(&st->meta, st->run_id, n->name, dep->relation,
+					    n->relation, &err) != DLA_OK)
+			record_failed_write(st, "lineage", &err);
 	}
 }
 
 static void record_node(struct run_state *st, const struct dla_node *n,
-			const char *status, const char *started, const char *finished,
-			const struct dla_node_counts *c, double db_seconds,
-			const char *message)
+			const char *status, const struct node_result *r)
 {
 	struct dla_node_row row;
+	struct dla_db_error err;
 
 	memset(&row, 0, sizeof(row));
 	row.run_id = st->run_id;
 	row.node = n->name;
 	row.kind = dla_node_kind_name(n->kind);
 	row.status = status;
-	row.started_at = started;
-	row.finished_at = finished;
-	row.queued_at = started;
-	row.rows_inserted = c->inserted;
-	row.rows_updated = c->updated;
-	row.rows_expired = c->expired;
-	row.rows_deleted = c->deleted;
-	row.rows_inferred = c->inferred;
-	row.db_seconds = db_seconds;
-	row.message = message;
-	(void)dla_meta_node_record(&st->meta, &row, NULL);
+	row.started_at = r->started;
+	row.finished_at = r->finished;
+	row.queued_at = r->queued[0] ? r->queued : NULL;
+	row.rows_inserted = r->counts.inserted;
+	row.rows_updated = r->counts.updated;
+	row.rows_expired = r->counts.expired;
+	row.rows_deleted = r->counts.deleted;
+	row.rows_inferred = r->counts.inferred;
+	row.db_seconds = r->db_seconds;
+	row.message = r->message;
+	if (dla_meta_node_record(&st->meta, &row, &err) != DLA_OK)
+		record_failed_write(st, "a node", &err);
 }
 
-/* The first upstream node (by topological position) that did not succeed. */
-static const char *failed_upstream(struct run_state *st, size_t idx)
+static void progress_node(const struct run_state *st, size_t idx,
+			  const struct node_result *r, struct dla_progress_node *pn,
+			  char detail[32])
 {
 	const struct dla_node *n = &st->op->dag.nodes[idx];
 
-	for (size_t i = 0; i < n->n_deps; i++) {
-		int s = st->status[n->deps[i]];
-		if (s == NODE_FAILED || s == NODE_SKIPPED)
-			return st->op->dag.nodes[n->deps[i]].name;
+	memset(pn, 0, sizeof(*pn));
+	pn->index = r->index;
+	pn->node = n->name;
+	pn->kind = dla_node_kind_name(n->kind);
+	pn->detail = load_detail(n, detail, 32);
+	pn->worker = r->worker;
+	pn->inserted = r->counts.inserted;
+	pn->updated = r->counts.updated;
+	pn->expired = r->counts.expired;
+	pn->deleted = r->counts.deleted;
+	pn->inferred = r->counts.inferred;
+	pn->seconds = r->seconds;
+	pn->db_seconds = r->db_seconds;
+	pn->queued_seconds = r->queued_seconds;
+	pn->error = r->message;
+	pn->sqlstate = r->sqlstate[0] ? r->sqlstate : NULL;
+}
+
+/* ---- workers ---------------------------------------------------------------- */
+
+static bool worker_connect(struct worker *w)
+{
+	struct run_state *st = w->st;
+	struct dla_db_error err;
+
+	memset(&w->wh, 0, sizeof(w->wh));
+	if (dla_warehouse_open(&st->op->project, st->g->target, &w->wh, &err) != DLA_OK) {
+		pthread_mutex_lock(&st->mu);
+		if (!st->conn_error[0])
+			snprintf(st->conn_error, sizeof(st->conn_error), "%s", err.message);
+		pthread_mutex_unlock(&st->mu);
+		memset(&w->wh, 0, sizeof(w->wh));
+		return false;
 	}
+	(void)dla_views_attach(&w->wh, &st->op->project, &st->op->dag);
+	return true;
+}
+
+/* Runs node idx on w's connection (mu not held). */
+static void worker_run_node(struct worker *w, size_t idx, double ready_at)
+{
+	struct run_state *st = w->st;
+	const struct dla_node *n = &st->op->dag.nodes[idx];
+	struct node_result *r = &st->res[idx];
+	struct dla_node_work work = { &st->op->project, &st->op->dag, idx, st->run_id,
+				      st->as_of, .full_refresh = st->o->full_refresh };
+	struct dla_progress_node pn;
+	struct dla_buf err = DLA_BUF_INIT;
+	struct dla_db_error dberr;
+	char detail[32];
+	bool serialized = st->serialize_writers && writes_tables(n);
+	double t0, now = wall_now();
+
+	memset(&dberr, 0, sizeof(dberr));
+	wall_text(now, r->started);
+	wall_text(ready_at, r->queued);
+	r->queued_seconds = now > ready_at ? now - ready_at : 0;
+	progress_node(st, idx, r, &pn, detail);
+	pthread_mutex_lock(&st->out_mu);
+	dla_progress_node_start(&st->pr, &pn);
+	pthread_mutex_unlock(&st->out_mu);
+
+	t0 = mono_now();
+	if (serialized)
+		pthread_mutex_lock(&st->write_mu);
+	r->rc = dla_node_run(&w->wh, &work, &r->counts, &r->db_seconds, &err, &dberr);
+	if (serialized)
+		pthread_mutex_unlock(&st->write_mu);
+	r->seconds = mono_now() - t0;
+	dla_time_now(r->finished);
+	r->cancelled = dla_db_cancelled(w->wh.db);
+	if (r->rc != DLA_OK) {
+		const char *text = err.len && !dla_buf_failed(&err) ? err.buf
+								    : dla_strerror(r->rc);
+		char why[160] = "";
+
+		if (r->cancelled) {
+			/* main cancels only after saying why, under mu */
+			pthread_mutex_lock(&st->mu);
+			snprintf(why, sizeof(why), "%s: statement cancelled, transaction rolled "
+				 "back", st->cancel_reason ? st->cancel_reason : "cancelled");
+			pthread_mutex_unlock(&st->mu);
+			text = why;
+		}
+		r->message = dla_strdup(text);
+		snprintf(r->sqlstate, sizeof(r->sqlstate), "%s", dberr.sqlstate);
+	}
+	dla_buf_release(&err);
+
+	progress_node(st, idx, r, &pn, detail);
+	pn.status = r->rc == DLA_OK ? "success" : "failed";
+	pthread_mutex_lock(&st->out_mu);
+	dla_progress_node_end(&st->pr, &pn);
+	pthread_mutex_unlock(&st->out_mu);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct run_state *st = w->st;
+	bool connected = worker_connect(w);
+
+	pthread_mutex_lock(&st->mu);
+	if (connected)
+		st->connected_workers++;
+	while (connected) {
+		struct node_result *r;
+		size_t idx;
+		double ready_at;
+		bool dead;
+
+		while (!st->shutdown && !dla_sched_next(&st->sched, &idx))
+			pthread_cond_wait(&st->work_cv, &st->mu);
+		if (st->shutdown)
+			break;
+		r = &st->res[idx];
+		r->index = ++st->seq;
+		r->worker = w->id;
+		ready_at = st->sched.ready_at[idx];
+		w->active = w->wh.db;
+		pthread_mutex_unlock(&st->mu);
+
+		worker_run_node(w, idx, ready_at);
+
+		pthread_mutex_lock(&st->mu);
+		w->active = NULL;
+		dla_sched_finish(&st->sched, idx, r->rc == DLA_OK, wall_now());
+		if (r->rc != DLA_OK && st->o->fail_fast)
+			stop_locked(st, "--fail-fast after a failure");
+		st->done_q[st->done_tail++] = idx;
+		pthread_cond_broadcast(&st->work_cv);
+		pthread_cond_signal(&st->main_cv);
+		dead = r->rc == DLA_ERR_CONN_DEAD || dla_db_is_dead(w->wh.db);
+		if (dead && !st->shutdown) {
+			pthread_mutex_unlock(&st->mu);
+			dla_warehouse_close(&w->wh);
+			connected = worker_connect(w);
+			pthread_mutex_lock(&st->mu);
+		}
+	}
+	st->live_workers--;
+	pthread_cond_signal(&st->main_cv);
+	pthread_mutex_unlock(&st->mu);
+	if (w->wh.db)
+		dla_warehouse_close(&w->wh);
 	return NULL;
 }
 
-static int dry_run(struct run_state *st, const bool *selected)
+/* Starts n workers with SIGINT/SIGTERM blocked in them (the main thread
+ * handles signals).  Returns how many started. */
+static size_t start_workers(struct run_state *st, size_t n)
+{
+	sigset_t block, old;
+	size_t started = 0;
+
+	st->workers = dla_calloc(n ? n : 1, sizeof(*st->workers));
+	if (!st->workers)
+		return 0;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (size_t i = 0; i < n; i++) {
+		struct worker *w = &st->workers[started];
+
+		w->st = st;
+		w->id = (int)started + 1;
+		pthread_mutex_lock(&st->mu);
+		st->live_workers++;
+		st->n_workers = started + 1;
+		pthread_mutex_unlock(&st->mu);
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			pthread_mutex_lock(&st->mu);
+			st->live_workers--;
+			st->n_workers = started;
+			pthread_mutex_unlock(&st->mu);
+			break;
+		}
+		started++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return started;
+}
+
+/* ---- the main loop ------------------------------------------------------------ */
+
+struct skipped_item {
+	size_t node, cause, index;
+};
+
+struct tally {
+	size_t ok, failed, skipped;
+	struct dla_progress_node *problems;
+	size_t n_problems;
+	char (*details)[32];
+};
+
+/* A finished node (its end line is out already): node row, lineage, tally. */
+static void report_done(struct run_state *st, size_t idx, struct tally *t)
+{
+	const struct dla_node *n = &st->op->dag.nodes[idx];
+	struct node_result *r = &st->res[idx];
+	struct dla_progress_node pn;
+	char detail[32];
+
+	progress_node(st, idx, r, &pn, detail);
+	pn.status = r->rc == DLA_OK ? "success" : "failed";
+	record_node(st, n, pn.status, r);
+	if (r->rc == DLA_OK) {
+		t->ok++;
+		record_lineage(st, n);
+		return;
+	}
+	t->failed++;
+	t->problems[t->n_problems] = pn;
+	memcpy(t->details[t->n_problems], detail, sizeof(detail));
+	if (pn.detail)
+		t->problems[t->n_problems].detail = t->details[t->n_problems];
+	t->n_problems++;
+}
+
+static void report_skipped(struct run_state *st, const struct skipped_item *s,
+			   struct tally *t)
+{
+	const struct dla_node *n = &st->op->dag.nodes[s->node];
+	struct node_result *r = &st->res[s->node];
+	struct dla_buf why = DLA_BUF_INIT;
+	struct dla_progress_node pn;
+	char detail[32];
+
+	if (s->cause == DLA_SCHED_STOPPED)
+		dla_buf_addf(&why, "not started: %s",
+			     st->stop_reason ? st->stop_reason : "the run stopped");
+	else
+		dla_buf_addf(&why, "upstream '%s' failed", st->op->dag.nodes[s->cause].name);
+	memset(r, 0, sizeof(*r));
+	r->index = s->index;
+	dla_time_now(r->started);
+	memcpy(r->finished, r->started, sizeof(r->finished));
+	r->message = dla_strdup(dla_buf_failed(&why) ? "skipped" : why.buf);
+	dla_buf_release(&why);
+	progress_node(st, s->node, r, &pn, detail);
+	pn.status = "skipped";
+	pn.worker = 0;
+	pthread_mutex_lock(&st->out_mu);
+	dla_progress_node_end(&st->pr, &pn);
+	pthread_mutex_unlock(&st->out_mu);
+	record_node(st, n, "skipped", r);
+	t->skipped++;
+	t->problems[t->n_problems] = pn;
+	memcpy(t->details[t->n_problems], detail, sizeof(detail));
+	if (pn.detail)
+		t->problems[t->n_problems].detail = t->details[t->n_problems];
+	t->n_problems++;
+}
+
+struct outcome {
+	int interrupted;       /* the signal, or 0 */
+	bool lock_lost;
+	bool no_connection;    /* no worker could connect */
+};
+
+/*
+ * Waits for the workers, reporting and recording every finished and
+ * skipped node, handling signals and renewing the lease, until every node
+ * is done.
+ */
+static void supervise(struct run_state *st, struct tally *t, struct outcome *out)
+{
+	size_t n = st->op->dag.n ? st->op->dag.n : 1;
+	size_t *done = dla_calloc(n, sizeof(*done));
+	struct skipped_item *skipped = dla_calloc(n, sizeof(*skipped));
+	double renew_every = (double)st->lease_s / 3.0, last_renew = mono_now();
+	bool all_done = false;
+
+	if (!done || !skipped) {
+		/* cannot keep track: let nothing start, wait for nothing */
+		pthread_mutex_lock(&st->mu);
+		stop_locked(st, "out of memory");
+		pthread_mutex_unlock(&st->mu);
+	}
+	if (renew_every < 1)
+		renew_every = 1;
+	while (!all_done) {
+		size_t n_done = 0, n_skipped = 0, node, cause;
+
+		pthread_mutex_lock(&st->mu);
+		if (st->done_head == st->done_tail &&
+		    st->sched.skipped_taken == st->sched.n_skipped &&
+		    !dla_sched_finished(&st->sched) && !(got_signal && !out->interrupted)) {
+			struct timespec until;
+
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += SUPERVISE_TICK_MS * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&st->main_cv, &st->mu, &until);
+		}
+		if (st->live_workers == 0 && !dla_sched_finished(&st->sched)) {
+			if (st->connected_workers == 0)
+				out->no_connection = true;
+			stop_locked(st, st->connected_workers == 0
+				    ? "no worker could connect to the database"
+				    : "every worker lost its connection to the database");
+		}
+		while (done && st->done_head < st->done_tail)
+			done[n_done++] = st->done_q[st->done_head++];
+		while (skipped && dla_sched_take_skipped(&st->sched, &node, &cause)) {
+			skipped[n_skipped].node = node;
+			skipped[n_skipped].cause = cause;
+			skipped[n_skipped].index = ++st->seq;
+			n_skipped++;
+		}
+		all_done = dla_sched_finished(&st->sched) || !done || !skipped;
+		pthread_mutex_unlock(&st->mu);
+
+		for (size_t i = 0; i < n_done; i++)
+			report_done(st, done[i], t);
+		for (size_t i = 0; i < n_skipped; i++)
+			report_skipped(st, &skipped[i], t);
+
+		if (got_signal && !out->interrupted) {
+			out->interrupted = got_signal;
+			pthread_mutex_lock(&st->mu);
+			stop_locked(st, got_signal == SIGINT ? "run interrupted by SIGINT"
+					: "run interrupted by SIGTERM");
+			cancel_running_locked(st, got_signal == SIGINT ? "interrupted by SIGINT"
+					      : "interrupted by SIGTERM");
+			pthread_mutex_unlock(&st->mu);
+			all_done = false;      /* collect what the stop skipped */
+			continue;
+		}
+		if (!all_done && mono_now() - last_renew >= renew_every) {
+			struct dla_db_error err;
+			char now[32];
+
+			dla_time_now(now);
+			last_renew = mono_now();
+			if (dla_meta_lock_renew(&st->meta, st->run_id, now, st->lease_s, &err) ==
+			    DLA_ERR_LOCKED && !out->lock_lost) {
+				out->lock_lost = true;
+				dla_progress_error(&st->pr, st->o->prog, err.message);
+				pthread_mutex_lock(&st->mu);
+				stop_locked(st, "the run lock was lost");
+				cancel_running_locked(st, "the run lock was lost");
+				pthread_mutex_unlock(&st->mu);
+			}
+		}
+	}
+	/* a signal after the last node finished still counts */
+	if (got_signal && !out->interrupted)
+		out->interrupted = got_signal;
+	dla_free(done);
+	dla_free(skipped);
+}
+
+/* ---- history -> priorities ------------------------------------------------ */
+
+struct timed {
+	size_t node;
+	double seconds;
+};
+
+static int compare_timed(const void *a, const void *b)
+{
+	const struct timed *x = a, *y = b;
+
+	return (x->node > y->node) - (x->node < y->node);
+}
+
+/* st->priority from the last runs' durations (weight 1 each without). */
+static void compute_priorities(struct run_state *st)
+{
+	const struct dla_dag *dag = &st->op->dag;
+	size_t n = dag->n ? dag->n : 1, n_durations = 0, k = 0;
+	struct dla_node_duration *durations = NULL;
+	double *history = dla_calloc(n, sizeof(*history));
+	double *weight = dla_calloc(n, sizeof(*weight));
+	struct timed *timed = NULL;
+	struct dla_db_error err;
+
+	if (!history || !weight)
+		goto out;
+	for (size_t i = 0; i < dag->n; i++)
+		history[i] = -1;
+	if (dla_meta_node_durations(&st->meta, HISTORY_RUNS, &durations, &n_durations,
+				    &err) == DLA_OK && n_durations > 0) {
+		timed = dla_calloc(n_durations, sizeof(*timed));
+		for (size_t i = 0; timed && i < n_durations; i++) {
+			size_t idx = dla_dag_find(dag, durations[i].node);
+
+			if (idx < dag->n && executes(&dag->nodes[idx])) {
+				timed[k].node = idx;
+				timed[k].seconds = durations[i].seconds;
+				k++;
+			}
+		}
+		if (timed)
+			qsort(timed, k, sizeof(*timed), compare_timed);
+		for (size_t i = 0; timed && i < k;) {
+			size_t j = i;
+			double *values = dla_calloc(k, sizeof(*values));
+
+			if (!values)
+				break;
+			while (j < k && timed[j].node == timed[i].node) {
+				values[j - i] = timed[j].seconds;
+				j++;
+			}
+			history[timed[i].node] = dla_median(values, j - i);
+			dla_free(values);
+			i = j;
+		}
+	}
+	dla_schedule_weights(dag->n, st->runs, history, weight);
+	dla_schedule_priorities(dag, weight, st->priority);
+out:
+	dla_meta_node_durations_free(durations, n_durations);
+	dla_free(timed);
+	dla_free(history);
+	dla_free(weight);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static int dry_run(struct run_state *st)
 {
 	const struct dla_dag *dag = &st->op->dag;
 	int rc = DLA_EXIT_OK;
@@ -207,7 +794,7 @@ static int dry_run(struct run_state *st, const bool *selected)
 		struct dla_buf err = DLA_BUF_INIT;
 		struct dla_db_error dberr;
 
-		if (!selected[idx] || !runs(n))
+		if (!st->runs[idx])
 			continue;
 		printf("-- node %s (%s)\n", n->name, dla_node_kind_name(n->kind));
 		if (dla_node_prepare(&st->wh, &w, &stmts, &err, &dberr) != DLA_OK) {
@@ -223,142 +810,270 @@ static int dry_run(struct run_state *st, const bool *selected)
 	return rc;
 }
 
-static int execute_nodes(struct run_state *st, const bool *selected, size_t total)
+/* Runs the nodes of st->runs with the workers; records and reports. */
+static int execute(struct run_state *st)
 {
 	const struct dla_dag *dag = &st->op->dag;
-	struct dla_progress_node *problems;
-	size_t n_problems = 0, done = 0, ok = 0, failed = 0, skipped = 0;
-	double run_started = now_seconds();
-	bool stop = false;
+	struct tally t;
+	struct outcome out;
+	double started = mono_now();
+	size_t n = dag->n ? dag->n : 1, want;
+	int threads = st->o->threads > 0 ? st->o->threads : st->op->project.threads;
+	const char *status;
+	char finished[32];
+	int exit_code;
 
-	problems = dla_calloc(total ? total : 1, sizeof(*problems));
-	if (!problems)
+	memset(&t, 0, sizeof(t));
+	memset(&out, 0, sizeof(out));
+	t.problems = dla_calloc(n, sizeof(*t.problems));
+	t.details = dla_calloc(n, sizeof(*t.details));
+	st->done_q = dla_calloc(n, sizeof(*st->done_q));
+	if (!t.problems || !t.details || !st->done_q ||
+	    dla_sched_init(&st->sched, dag, st->runs, st->priority, wall_now()) != DLA_OK) {
+		dla_progress_error(&st->pr, st->o->prog, "out of memory starting the run");
+		dla_free(t.problems);
+		dla_free(t.details);
 		return DLA_EXIT_FAILED;
-	for (size_t i = 0; i < dag->n; i++) {
-		size_t idx = dag->order[i];
-		const struct dla_node *n = &dag->nodes[idx];
-		struct dla_progress_node pn;
-		struct dla_node_counts counts = { 0 };
-		struct dla_buf err = DLA_BUF_INIT;
-		struct dla_db_error dberr;
-		char started[32], finished[32], detail[32];
-		const char *upstream;
-		double t0, db_seconds = 0;
-		enum dla_code rc;
-
-		if (!selected[idx] || !runs(n))
-			continue;
-		memset(&pn, 0, sizeof(pn));
-		memset(&dberr, 0, sizeof(dberr));
-		pn.index = ++done;
-		pn.node = n->name;
-		pn.kind = dla_node_kind_name(n->kind);
-		pn.detail = load_detail(n, detail, sizeof(detail));
-		dla_time_now(started);
-
-		upstream = failed_upstream(st, idx);
-		if (upstream || stop) {
-			st->status[idx] = NODE_SKIPPED;
-			if (upstream)
-				dla_buf_addf(&err, "upstream '%s' failed", upstream);
-			else
-				dla_buf_adds(&err, "not started: --fail-fast after a failure");
-			pn.status = "skipped";
-			pn.error = err.buf;
-			dla_progress_node_end(&st->pr, &pn);
-			record_node(st, n, "skipped", started, started, &counts, 0, err.buf);
-			skipped++;
-			st->messages[idx] = dla_strdup(err.buf);
-			problems[n_problems] = pn;
-			problems[n_problems].error = st->messages[idx];
-			n_problems++;
-			dla_buf_release(&err);
-			continue;
-		}
-
-		dla_progress_node_start(&st->pr, &pn);
-		t0 = now_seconds();
-		{
-			struct dla_node_work w = { &st->op->project, dag, idx, st->run_id,
-						   st->as_of, .full_refresh = st->o->full_refresh };
-			rc = dla_node_run(&st->wh, &w, &counts, &db_seconds, &err, &dberr);
-		}
-		pn.seconds = now_seconds() - t0;
-		pn.db_seconds = db_seconds;
-		dla_time_now(finished);
-		pn.inserted = counts.inserted;
-		pn.updated = counts.updated;
-		pn.expired = counts.expired;
-		pn.deleted = counts.deleted;
-		pn.inferred = counts.inferred;
-		if (rc == DLA_OK) {
-			st->status[idx] = NODE_OK;
-			pn.status = "success";
-			ok++;
-			dla_progress_node_end(&st->pr, &pn);
-			record_node(st, n, "success", started, finished, &counts, db_seconds,
-				    NULL);
-			record_lineage(st, n);
-		} else {
-			if (dla_buf_failed(&err) || err.len == 0) {
-				dla_buf_reset(&err);
-				dla_buf_adds(&err, dla_strerror(rc));
-			}
-			st->status[idx] = NODE_FAILED;
-			pn.status = "failed";
-			pn.error = err.buf;
-			pn.sqlstate = dberr.sqlstate;
-			failed++;
-			dla_progress_node_end(&st->pr, &pn);
-			if (rc == DLA_ERR_CONN_DEAD) {
-				/* the metadata connection is the same one: it is gone */
-				stop = true;
-			} else {
-				record_node(st, n, "failed", started, finished, &counts,
-					    db_seconds, err.buf);
-			}
-			st->messages[idx] = dla_strdup(err.buf);
-			problems[n_problems] = pn;
-			problems[n_problems].error = st->messages[idx];
-			n_problems++;
-			if (st->o->fail_fast)
-				stop = true;
-		}
-		dla_buf_release(&err);
-		{
-			char now[32];
-			dla_time_now(now);
-			(void)dla_meta_lock_renew(&st->meta, st->run_id, now, st->lease_s, NULL);
-		}
 	}
+	want = threads > 0 ? (size_t)threads : 4;
+	if (want > st->total)
+		want = st->total;
+	if (start_workers(st, want) < want && st->n_workers == 0 && st->total > 0)
+		dla_progress_error(&st->pr, st->o->prog, "cannot start worker threads");
+
+	supervise(st, &t, &out);
+
+	pthread_mutex_lock(&st->mu);
+	st->shutdown = true;
+	pthread_cond_broadcast(&st->work_cv);
+	pthread_mutex_unlock(&st->mu);
+	for (size_t i = 0; i < st->n_workers; i++)
+		pthread_join(st->workers[i].thread, NULL);
+
+	if (out.no_connection && st->total > 0) {
+		struct dla_buf why = DLA_BUF_INIT;
+		dla_buf_addf(&why, "no worker could connect to target '%s': %s",
+			     st->wh.target->name, st->conn_error);
+		dla_progress_error(&st->pr, st->o->prog, why.buf);
+		dla_buf_release(&why);
+	}
+	status = t.failed || t.skipped || out.interrupted || out.lock_lost ? "failed"
+									   : "success";
+	dla_time_now(finished);
 	{
-		const char *status = failed || skipped ? "failed" : "success";
-		char finished[32];
-		dla_time_now(finished);
-		(void)dla_meta_run_finish(&st->meta, st->run_id, status, finished,
-					  failed ? "one or more nodes failed" : NULL, NULL);
-		dla_progress_run_end(&st->pr, status, ok, failed, skipped,
-				     now_seconds() - run_started, problems, n_problems);
+		struct dla_buf msg = DLA_BUF_INIT;
+		struct dla_db_error err;
+
+		if (out.interrupted)
+			dla_buf_addf(&msg, "interrupted by %s", signal_name(out.interrupted));
+		else if (out.lock_lost)
+			dla_buf_adds(&msg, "the run lock was lost");
+		else if (t.failed)
+			dla_buf_adds(&msg, "one or more nodes failed");
+		else if (t.skipped)
+			dla_buf_adds(&msg, "nodes were skipped");
+		if (dla_meta_run_finish(&st->meta, st->run_id, status, finished,
+					msg.len ? msg.buf : NULL, &err) != DLA_OK)
+			record_failed_write(st, "the end of the run", &err);
+		dla_buf_release(&msg);
 	}
-	dla_free(problems);
-	return failed || skipped ? DLA_EXIT_FAILED : DLA_EXIT_OK;
+	if (out.interrupted) {
+		char line[128];
+		snprintf(line, sizeof(line), "interrupted by %s: running nodes rolled back, "
+			 "the rest not started", signal_name(out.interrupted));
+		dla_progress_error(&st->pr, st->o->prog, line);
+	}
+	dla_progress_run_end(&st->pr, status, t.ok, t.failed, t.skipped,
+			     mono_now() - started, t.problems, t.n_problems);
+
+	if (out.interrupted)
+		exit_code = signal_exit(out.interrupted);
+	else if (out.lock_lost || (out.no_connection && st->total > 0))
+		exit_code = DLA_EXIT_UNAVAILABLE;
+	else if (t.failed || t.skipped)
+		exit_code = DLA_EXIT_FAILED;
+	else
+		exit_code = DLA_EXIT_OK;
+	dla_sched_release(&st->sched);
+	dla_free(t.problems);
+	dla_free(t.details);
+	return exit_code;
+}
+
+/* Takes the advisory lock and the lease; *locked says whether the lease row
+ * is ours.  Returns an exit code. */
+static int take_run_lock(struct run_state *st, bool *locked)
+{
+	struct dla_lock_holder holder;
+	struct dla_db_error err;
+	struct dla_buf why = DLA_BUF_INIT;
+	char now[32], took_over[64] = "";
+	enum dla_code rc;
+	int exit_code = DLA_EXIT_OK;
+
+	*locked = false;
+	if (!take_advisory_lock(&st->wh, st->meta.schema, &why)) {
+		dla_progress_error(&st->pr, st->o->prog, why.buf);
+		dla_buf_release(&why);
+		return DLA_EXIT_UNAVAILABLE;
+	}
+	dla_time_now(now);
+	memset(&holder, 0, sizeof(holder));
+	rc = dla_meta_lock_acquire(&st->meta, st->run_id, st->host, (long)getpid(), now,
+				   st->lease_s, pid_alive, NULL, &holder, took_over, &err);
+	if (rc == DLA_ERR_LOCKED) {
+		dla_buf_addf(&why, "locked by run %s since %s (host %s, pid %ld; lease "
+			     "until %s)", holder.run_id, holder.acquired_at, holder.host,
+			     holder.pid, holder.expires_at);
+		exit_code = DLA_EXIT_UNAVAILABLE;
+	} else if (rc != DLA_OK) {
+		dla_buf_addf(&why, "cannot take the run lock: %s", err.message);
+		exit_code = DLA_EXIT_UNAVAILABLE;
+	} else {
+		*locked = true;
+		if (took_over[0])
+			dla_buf_addf(&why, "took over the lock of run %s (its lease expired or "
+				     "its process is gone); that run is recorded failed",
+				     took_over);
+	}
+	if (why.len && exit_code != DLA_EXIT_OK)
+		dla_progress_error(&st->pr, st->o->prog, why.buf);
+	else if (why.len)
+		dla_progress_warning(&st->pr, st->o->prog, why.buf);
+	dla_buf_release(&why);
+	return exit_code;
+}
+
+/* Lets the chooser decide (dla retry).  Returns an exit code; *nothing is
+ * set when there is nothing to run. */
+static int choose(struct run_state *st, bool *selected, struct dla_run_choice *choice,
+		  bool *nothing)
+{
+	int rc;
+
+	*nothing = false;
+	choice->selected = selected;
+	rc = st->o->chooser(st->o->chooser_ctx, st->op, &st->meta, st->o->dry_run, choice);
+	if (rc != DLA_EXIT_OK)
+		return rc;
+	if (choice->nothing) {
+		*nothing = true;
+		dla_progress_note(&st->pr, choice->nothing);
+		return DLA_EXIT_OK;
+	}
+	if (choice->as_of[0])
+		snprintf(st->as_of, sizeof(st->as_of), "%s", choice->as_of);
+	if (choice->retry_of[0])
+		st->retry_of = choice->retry_of;
+	if (choice->selector)
+		st->selector = choice->selector;
+	return DLA_EXIT_OK;
+}
+
+static int record_run_start(struct run_state *st)
+{
+	struct dla_run_row row;
+	struct dla_db_error err;
+	char started[32];
+
+	dla_time_now(started);
+	memset(&row, 0, sizeof(row));
+	row.run_id = st->run_id;
+	row.project = st->op->project.name;
+	row.target = st->wh.target->name;
+	row.command = st->o->command;
+	row.selector = st->selector;
+	row.as_of = st->as_of;
+	row.started_at = started;
+	row.dla_version = DLA_VERSION;
+	row.retry_of = st->retry_of;
+	if (dla_meta_run_start(&st->meta, &row, &err) != DLA_OK) {
+		struct dla_buf why = DLA_BUF_INIT;
+		dla_buf_addf(&why, "cannot record the run: %s", err.message);
+		dla_progress_error(&st->pr, st->o->prog, why.buf);
+		dla_buf_release(&why);
+		return DLA_EXIT_UNAVAILABLE;
+	}
+	return DLA_EXIT_OK;
+}
+
+static int run_locked_phases(struct run_state *st, const bool *given, bool *chosen)
+{
+	struct dla_run_choice choice;
+	struct dla_db_error err;
+	const struct dla_dag *dag = &st->op->dag;
+	const bool *selected = given;
+	bool locked = false, nothing = false;
+	int exit_code;
+
+	memset(&choice, 0, sizeof(choice));
+	if (!st->o->dry_run) {
+		if (dla_meta_ensure(&st->meta, &err) != DLA_OK) {
+			struct dla_buf why = DLA_BUF_INIT;
+			dla_buf_addf(&why, "cannot create the metadata tables in '%s': %s",
+				     st->meta.schema, err.message);
+			dla_progress_error(&st->pr, st->o->prog, why.buf);
+			dla_buf_release(&why);
+			return DLA_EXIT_UNAVAILABLE;
+		}
+		exit_code = take_run_lock(st, &locked);
+		if (exit_code != DLA_EXIT_OK)
+			goto out;
+	}
+	if (st->o->chooser) {
+		exit_code = choose(st, chosen, &choice, &nothing);
+		if (exit_code != DLA_EXIT_OK || nothing)
+			goto out;
+		selected = chosen;
+	}
+	st->total = 0;
+	for (size_t i = 0; i < dag->n; i++) {
+		st->runs[i] = selected && selected[i] && executes(&dag->nodes[i]);
+		if (st->runs[i])
+			st->total++;
+	}
+	if (got_signal) {
+		exit_code = signal_exit(got_signal);
+		goto out;
+	}
+	if (st->o->dry_run) {
+		(void)dla_views_attach(&st->wh, &st->op->project, dag);
+		exit_code = dry_run(st);
+		goto out;
+	}
+	compute_priorities(st);
+	exit_code = record_run_start(st);
+	if (exit_code != DLA_EXIT_OK)
+		goto out;
+	st->pr.total = st->total;
+	dla_progress_run_start(&st->pr, st->op->project.name, st->wh.target->name,
+			       st->as_of);
+	exit_code = execute(st);
+out:
+	if (locked)
+		(void)dla_meta_lock_release(&st->meta, st->run_id, NULL);
+	dla_free(choice.selector);
+	dla_free(choice.nothing);
+	return exit_code;
 }
 
 int dla_runner_run(struct dla_open_project *op, const struct dla_global_opts *g,
 		   const struct dla_run_opts *o, const bool *selected)
 {
 	struct run_state st;
+	struct saved_signals saved;
 	struct dla_db_error err;
-	struct dla_buf why = DLA_BUF_INIT;
 	const struct dla_dag *dag = &op->dag;
-	size_t total = 0;
-	int exit_code = DLA_EXIT_OK;
-	bool locked = false;
-	enum dla_code rc;
+	size_t n = dag->n ? dag->n : 1;
+	bool *chosen = NULL;
+	int exit_code;
 
 	memset(&st, 0, sizeof(st));
 	st.op = op;
+	st.g = g;
 	st.o = o;
+	st.retry_of = o->retry_of;
+	st.selector = o->selector;
 	st.meta.schema = op->project.metadata_schema;
 	st.lease_s = op->project.lock_lease_s > 0 ? op->project.lock_lease_s : 600;
 	dla_run_id_new(st.run_id);
@@ -368,107 +1083,51 @@ int dla_runner_run(struct dla_open_project *op, const struct dla_global_opts *g,
 		dla_time_now(st.as_of);
 	if (gethostname(st.host, sizeof(st.host) - 1) != 0)
 		strcpy(st.host, "localhost");
-	for (size_t i = 0; i < dag->n; i++)
-		if (selected[i] && runs(&dag->nodes[i]))
-			total++;
-	dla_progress_init(&st.pr, o->json_log, st.run_id, total);
-	st.status = dla_calloc(dag->n ? dag->n : 1, sizeof(*st.status));
-	st.messages = dla_calloc(dag->n ? dag->n : 1, sizeof(*st.messages));
-	if (!st.status || !st.messages) {
+	dla_progress_init(&st.pr, o->json_log, st.run_id, 0);
+	pthread_mutex_init(&st.mu, NULL);
+	pthread_mutex_init(&st.out_mu, NULL);
+	pthread_mutex_init(&st.write_mu, NULL);
+	pthread_cond_init(&st.work_cv, NULL);
+	pthread_cond_init(&st.main_cv, NULL);
+	st.runs = dla_calloc(n, sizeof(*st.runs));
+	st.priority = dla_calloc(n, sizeof(*st.priority));
+	st.res = dla_calloc(n, sizeof(*st.res));
+	chosen = dla_calloc(n, sizeof(*chosen));
+	if (!st.runs || !st.priority || !st.res || !chosen) {
 		exit_code = DLA_EXIT_FAILED;
 		goto out;
 	}
-
-	rc = dla_warehouse_open(&op->project, g->target, &st.wh, &err);
-	if (rc != DLA_OK) {
+	signals_catch(&saved);
+	if (dla_warehouse_open(&op->project, g->target, &st.wh, &err) != DLA_OK) {
+		struct dla_buf why = DLA_BUF_INIT;
 		dla_buf_addf(&why, "cannot connect to target '%s': %s",
 			     g->target ? g->target : op->project.default_target, err.message);
 		dla_progress_error(&st.pr, o->prog, why.buf);
-		exit_code = rc == DLA_ERR_USAGE ? DLA_EXIT_USAGE : DLA_EXIT_UNAVAILABLE;
-		goto out;
-	}
-	st.meta.db = st.wh.db;
-	st.meta.dialect = st.wh.dialect;
-	if (o->dry_run) {
-		(void)dla_views_attach(&st.wh, &op->project, dag);
-		exit_code = dry_run(&st, selected);
-		goto out;
-	}
-	rc = dla_meta_ensure(&st.meta, &err);
-	if (rc != DLA_OK) {
-		dla_buf_addf(&why, "cannot create the metadata tables in '%s': %s",
-			     st.meta.schema, err.message);
-		dla_progress_error(&st.pr, o->prog, why.buf);
-		exit_code = DLA_EXIT_UNAVAILABLE;
-		goto out;
-	}
-	if (!take_advisory_lock(&st.wh, st.meta.schema, &why)) {
-		dla_progress_error(&st.pr, o->prog, why.buf);
-		exit_code = DLA_EXIT_UNAVAILABLE;
-		goto out;
-	}
-	{
-		struct dla_lock_holder holder;
-		char now[32], took_over[64] = "";
-		dla_time_now(now);
-		memset(&holder, 0, sizeof(holder));
-		rc = dla_meta_lock_acquire(&st.meta, st.run_id, st.host, (long)getpid(), now,
-					   st.lease_s, pid_alive, NULL, &holder, took_over, &err);
-		if (rc == DLA_ERR_LOCKED) {
-			dla_buf_addf(&why, "locked by run %s since %s (host %s, pid %ld; lease "
-				     "until %s)", holder.run_id, holder.acquired_at, holder.host,
-				     holder.pid, holder.expires_at);
-			dla_progress_error(&st.pr, o->prog, why.buf);
-			exit_code = DLA_EXIT_UNAVAILABLE;
-			goto out;
-		}
-		if (rc != DLA_OK) {
-			dla_buf_addf(&why, "cannot take the run lock: %s", err.message);
-			dla_progress_error(&st.pr, o->prog, why.buf);
-			exit_code = DLA_EXIT_UNAVAILABLE;
-			goto out;
-		}
-		locked = true;
-		if (took_over[0] && !o->json_log)
-			fprintf(stderr, "%s: took over the lock of run %s (its lease expired "
-				"or its process is gone); that run is recorded failed\n",
-				o->prog, took_over);
-	}
-	{
-		struct dla_run_row row;
-		char started[32];
-		dla_time_now(started);
-		memset(&row, 0, sizeof(row));
-		row.run_id = st.run_id;
-		row.project = op->project.name;
-		row.target = st.wh.target->name;
-		row.command = o->command;
-		row.selector = o->selector;
-		row.as_of = st.as_of;
-		row.started_at = started;
-		row.dla_version = DLA_VERSION;
-		row.retry_of = o->retry_of;
-		rc = dla_meta_run_start(&st.meta, &row, &err);
-		if (rc != DLA_OK) {
-			dla_buf_addf(&why, "cannot record the run: %s", err.message);
-			dla_progress_error(&st.pr, o->prog, why.buf);
-			exit_code = DLA_EXIT_UNAVAILABLE;
-			goto out;
-		}
-	}
-	dla_progress_run_start(&st.pr, op->project.name, st.wh.target->name, st.as_of);
-	(void)dla_views_attach(&st.wh, &op->project, dag);
-	exit_code = execute_nodes(&st, selected, total);
-out:
-	if (locked)
-		(void)dla_meta_lock_release(&st.meta, st.run_id, NULL);
-	if (st.wh.db)
+		dla_buf_release(&why);
+		exit_code = got_signal ? signal_exit(got_signal) : DLA_EXIT_UNAVAILABLE;
+		memset(&st.wh, 0, sizeof(st.wh));
+	} else {
+		st.meta.db = st.wh.db;
+		st.meta.dialect = st.wh.dialect;
+		st.serialize_writers = strcasecmp(dla_db_dbms_name(st.wh.db), "SQLite") == 0;
+		exit_code = run_locked_phases(&st, selected, chosen);
 		dla_warehouse_close(&st.wh);
-	if (st.messages)
+	}
+	signals_restore(&saved);
+out:
+	if (st.res)
 		for (size_t i = 0; i < dag->n; i++)
-			dla_free(st.messages[i]);
-	dla_free(st.messages);
-	dla_free(st.status);
-	dla_buf_release(&why);
+			dla_free(st.res[i].message);
+	dla_free(st.workers);
+	dla_free(st.done_q);
+	dla_free(st.res);
+	dla_free(st.priority);
+	dla_free(st.runs);
+	dla_free(chosen);
+	pthread_cond_destroy(&st.work_cv);
+	pthread_cond_destroy(&st.main_cv);
+	pthread_mutex_destroy(&st.write_mu);
+	pthread_mutex_destroy(&st.out_mu);
+	pthread_mutex_destroy(&st.mu);
 	return exit_code;
 }
