@@ -9,7 +9,8 @@
 #   corpus/view_scan/  every view text in git (*.sql below a views/ directory
 #                      and tests/data/view_scan/*.sql)
 # Files are named after the source path (slashes -> "__"); inputs larger than
-# 64 KiB (the fuzzers' -max_len) are skipped.
+# 64 KiB are skipped, and so are copies of an input already taken (the
+# golden cases share their views).
 set -eu
 OUT=tests/fuzz/corpus
 MAX=65536
@@ -52,5 +53,13 @@ done
 git ls-files -- '*.sql' | grep -E '(^|/)views/[^/]*\.sql$|^tests/data/view_scan/' |
 grep -v '^bench/' | while IFS= read -r f; do
 	small "$f" && cp "$f" "$OUT/view_scan/$(name_of "$f")"
+done
+# drop duplicates (same content), keeping the first name in sort order
+for d in "$OUT/project" "$OUT/view_scan"; do
+	ls "$d" | while IFS= read -r f; do
+		printf '%s %s\n' "$(cksum < "$d/$f" | tr ' ' '-')" "$f"
+	done | sort -s -k1,1 | awk 'seen[$1]++ { print $2 }' | while IFS= read -r f; do
+		rm -f "$d/$f"
+	done
 done
 echo "corpus: $(ls "$OUT/project" | wc -l) project seeds, $(ls "$OUT/view_scan" | wc -l) view_scan seeds"

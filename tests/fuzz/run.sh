@@ -6,7 +6,9 @@
 # Target BUILD_DIR/fuzz/fuzz_<name> starts from its seed corpus
 # tests/fuzz/corpus/<name>/ (read only) plus BUILD_DIR/fuzz-corpus/<name>/,
 # where libFuzzer keeps the inputs it finds (kept between runs, not in git),
-# with the dictionary tests/fuzz/<name>.dict when it exists.  A crash, leak,
+# with the dictionary tests/fuzz/<name>.dict and the extra libFuzzer flags
+# of tests/fuzz/<name>.options (one line) when they exist.  FUZZ_ONLY=<name>
+# runs that target only.  A crash, leak,
 # sanitizer report or timeout fails the run; the input is saved as
 # BUILD_DIR/fuzz-artifacts/<name>-crash-<sha1> (reproduce with
 # `BUILD_DIR/fuzz/fuzz_<name> FILE`).  Prints one line of figures per target.
@@ -32,6 +34,7 @@ for bin in "$B"/fuzz/fuzz_*; do
 	[ -x "$bin" ] || continue
 	found=$((found + 1))
 	name=${bin##*/fuzz_}
+	[ -n "${FUZZ_ONLY:-}" ] && [ "$FUZZ_ONLY" != "$name" ] && continue
 	seeds=$HERE/corpus/$name
 	work=$B/fuzz-corpus/$name
 	arts=$B/fuzz-artifacts
@@ -45,6 +48,8 @@ for bin in "$B"/fuzz/fuzz_*; do
 		set -- "$@" -max_total_time="$SECONDS_EACH"
 	fi
 	[ -f "$HERE/$name.dict" ] && set -- "$@" -dict="$HERE/$name.dict"
+	# shellcheck disable=SC2046
+	[ -f "$HERE/$name.options" ] && set -- "$@" $(cat "$HERE/$name.options")
 	[ -d "$seeds" ] || seeds=
 	"$bin" "$@" "$work" $seeds > "$log" 2>&1
 	rc=$?

@@ -1,0 +1,2 @@
+-- reads itself
+select * from dla_views.v_self

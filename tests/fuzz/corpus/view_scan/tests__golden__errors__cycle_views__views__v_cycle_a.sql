@@ -1,0 +1,2 @@
+select a.customer_id
+from v_cycle_b a

@@ -1,0 +1,2 @@
+select b.customer_id
+  from v_cycle_a b

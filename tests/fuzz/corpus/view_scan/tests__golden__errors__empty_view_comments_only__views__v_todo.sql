@@ -1,0 +1,2 @@
+-- TODO: write this view
+/* select * from v_customer */

@@ -1,1 +1,0 @@
-select 1 as order_id, 1 as line_no, 1 as customer_id

@@ -1,0 +1,2 @@
+select c.customer_id -- café
+from v_customer c

@@ -1,0 +1,3 @@
+select w.x
+  from "weird""name" w
+  join `back``tick` b on b.x = w.x

@@ -1,0 +1,2 @@
+select $body$ it's text
+  from v_customer

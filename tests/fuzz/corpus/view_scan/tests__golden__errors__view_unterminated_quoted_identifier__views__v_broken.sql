@@ -1,0 +1,2 @@
+select c."customer id
+from v_customer c

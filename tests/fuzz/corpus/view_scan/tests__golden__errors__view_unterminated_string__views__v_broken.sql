@@ -1,0 +1,3 @@
+select c.customer_id
+from v_customer c
+where c.email like '%@example.com
