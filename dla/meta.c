@@ -50,11 +50,19 @@ struct meta_added_column {
  *     { NULL, 0, v2_adds, 1 },
  * and extend meta.h's table list.
  */
+/* A view over the metadata tables (for Tableau); body appends its SELECT. */
+struct meta_view {
+	const char *name;
+	void (*body)(struct dla_buf *b, const struct dla_meta *m);
+};
+
 struct meta_migration {
 	const struct meta_table *creates;
 	size_t n_creates;
 	const struct meta_added_column *adds;
 	size_t n_adds;
+	const struct meta_view *views;   /* (re)created: DROP VIEW IF EXISTS + CREATE */
+	size_t n_views;
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -114,8 +122,42 @@ static const struct meta_table v1_tables[] = {
 	{ "dla_lock", v1_lock, N_OF(v1_lock), "lock_name" },
 };
 
+/* Migration 2: data test results (datatest.h) and the views for Tableau
+ * (their bodies are below, after the helpers). */
+static const struct meta_column v2_test_result[] = {
+	{ "run_id", DLA_TYPE_TEXT, true },
+	{ "node", DLA_TYPE_TEXT, true },
+	{ "test_name", DLA_TYPE_TEXT, true },
+	{ "test_kind", DLA_TYPE_TEXT, false },
+	{ "severity", DLA_TYPE_TEXT, false },
+	{ "status", DLA_TYPE_TEXT, false },
+	{ "failures", DLA_TYPE_INTEGER, false },
+	{ "message", DLA_TYPE_TEXT, false },
+	{ "examples", DLA_TYPE_TEXT, false },
+	{ "started_at", DLA_TYPE_TIMESTAMP, false },
+	{ "finished_at", DLA_TYPE_TIMESTAMP, false },
+	{ "command", DLA_TYPE_TEXT, false },
+};
+
+static const struct meta_table v2_tables[] = {
+	{ "dla_test_result", v2_test_result, N_OF(v2_test_result), NULL },
+};
+
+static void view_last_load(struct dla_buf *b, const struct dla_meta *m);
+static void view_run_history(struct dla_buf *b, const struct dla_meta *m);
+static void view_lineage_edges(struct dla_buf *b, const struct dla_meta *m);
+static void view_last_test(struct dla_buf *b, const struct dla_meta *m);
+
+static const struct meta_view v2_views[] = {
+	{ "dla_last_load", view_last_load },
+	{ "dla_run_history", view_run_history },
+	{ "dla_lineage_edges", view_lineage_edges },
+	{ "dla_last_test", view_last_test },
+};
+
 static const struct meta_migration migrations[] = {
-	{ v1_tables, N_OF(v1_tables), NULL, 0 },
+	{ v1_tables, N_OF(v1_tables), NULL, 0, NULL, 0 },
+	{ v2_tables, N_OF(v2_tables), NULL, 0, v2_views, N_OF(v2_views) },
 };
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -371,6 +413,214 @@ static void sql_run_nodes(struct dla_buf *b, const struct dla_meta *m)
 	dla_buf_adds(b, " WHERE run_id = ? ORDER BY node");
 }
 
+/* ---- views for Tableau ----------------------------------------------------
+ * Portable SQL (one spelling for SQLite, PostgreSQL and Snowflake):
+ *  - a view reads the metadata tables by bare name where schemas are files
+ *    (SQLite: a view in an attached file may only read its own file, and a
+ *    bare name keeps the file usable when opened alone), else qualified;
+ *  - "schema.table" is split with LTRIM over the identifier characters
+ *    (every relation dla records is schema.identifier);
+ *  - seconds between two timestamps are computed from their text
+ *    (CAST AS VARCHAR: "YYYY-MM-DD HH:MM:SS..." on all three engines with
+ *    default session formats) with days-from-civil in integer arithmetic;
+ *    a floor division a/b is (a - a % b) / b, exact everywhere (Snowflake's
+ *    "/" returns a decimal). */
+
+static void view_table(struct dla_buf *b, const struct dla_meta *m, const char *table)
+{
+	if (m->dialect->file_database)
+		dla_buf_adds(b, table);
+	else
+		add_table(b, m, table);
+}
+
+#define IDENT_CHARS "'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'"
+
+/* schema (part 1) or table (part 2) of a "schema.table" expression. */
+static void split_relation(struct dla_buf *b, const char *expr, int part)
+{
+	if (part == 1)
+		dla_buf_addf(b, "CASE WHEN %s LIKE '%%.%%' THEN SUBSTR(%s, 1, LENGTH(%s) - "
+			     "LENGTH(LTRIM(%s, " IDENT_CHARS "))) END", expr, expr, expr, expr);
+	else
+		dla_buf_addf(b, "CASE WHEN %s LIKE '%%.%%' THEN SUBSTR(LTRIM(%s, " IDENT_CHARS
+			     "), 2) ELSE %s END", expr, expr, expr);
+}
+
+/* An integer part of a timestamp's text t: SUBSTR(t, from, len). */
+static void ts_part(struct dla_buf *b, const char *t, int from, int len)
+{
+	dla_buf_addf(b, "CAST(SUBSTR(%s, %d, %d) AS BIGINT)", t, from, len);
+}
+
+/* (a - a % n) / n for a non-negative a. */
+static void floor_div(struct dla_buf *b, const char *a, int n)
+{
+	dla_buf_addf(b, "((%s) - (%s) %% %d) / %d", a, a, n, n);
+}
+
+/* Seconds since 0000-03-01 of the timestamp text t (days from civil). */
+static void epoch_seconds(struct dla_buf *b, const char *t)
+{
+	struct dla_buf y = DLA_BUF_INIT, mo = DLA_BUF_INIT, yy = DLA_BUF_INIT;
+	struct dla_buf mm = DLA_BUF_INIT;
+
+	ts_part(&y, t, 1, 4);
+	ts_part(&mo, t, 6, 2);
+	/* the year and month counted from March */
+	dla_buf_addf(&yy, "%s - CASE WHEN %s <= 2 THEN 1 ELSE 0 END", y.buf, mo.buf);
+	dla_buf_addf(&mm, "153 * (CASE WHEN %s <= 2 THEN %s + 9 ELSE %s - 3 END) + 2", mo.buf,
+		     mo.buf, mo.buf);
+	dla_buf_addf(b, "((365 * (%s) + ", yy.buf);
+	floor_div(b, yy.buf, 4);
+	dla_buf_adds(b, " - ");
+	floor_div(b, yy.buf, 100);
+	dla_buf_adds(b, " + ");
+	floor_div(b, yy.buf, 400);
+	dla_buf_adds(b, " + ");
+	floor_div(b, mm.buf, 5);
+	dla_buf_adds(b, " + ");
+	ts_part(b, t, 9, 2);
+	dla_buf_adds(b, ") * 86400 + ");
+	ts_part(b, t, 12, 2);
+	dla_buf_adds(b, " * 3600 + ");
+	ts_part(b, t, 15, 2);
+	dla_buf_adds(b, " * 60 + ");
+	ts_part(b, t, 18, 2);
+	dla_buf_addch(b, ')');
+	dla_buf_release(&y);
+	dla_buf_release(&mo);
+	dla_buf_release(&yy);
+	dla_buf_release(&mm);
+}
+
+/* Whole seconds from timestamp expression from to timestamp expression to
+ * (NULL when either is NULL). */
+static void seconds_between(struct dla_buf *b, const char *from, const char *to)
+{
+	struct dla_buf f = DLA_BUF_INIT, t = DLA_BUF_INIT;
+
+	dla_buf_addf(&f, "CAST(%s AS VARCHAR(32))", from);
+	dla_buf_addf(&t, "CAST(%s AS VARCHAR(32))", to);
+	dla_buf_adds(b, "CAST(");
+	epoch_seconds(b, t.buf);
+	dla_buf_adds(b, " - ");
+	epoch_seconds(b, f.buf);
+	dla_buf_adds(b, " AS BIGINT)");
+	dla_buf_release(&f);
+	dla_buf_release(&t);
+}
+
+/* The latest attempt (not skipped) of every node, with the relation it
+ * wrote, its counts, the last success and how old the load is. */
+static void view_last_load(struct dla_buf *b, const struct dla_meta *m)
+{
+	struct dla_buf now = DLA_BUF_INIT;
+
+	m->dialect->now_utc(&now);
+	dla_buf_adds(b, "SELECT x.node, x.kind,\n    ");
+	split_relation(b, "l.output_relation", 1);
+	dla_buf_adds(b, " AS schema_name,\n    ");
+	split_relation(b, "l.output_relation", 2);
+	dla_buf_adds(b, " AS table_name,\n    x.run_id, x.status, x.started_at, x.finished_at, "
+		     "x.rows_inserted, x.rows_updated, x.rows_expired, x.rows_deleted,\n    "
+		     "COALESCE(x.rows_inserted, 0) + COALESCE(x.rows_updated, 0) + "
+		     "COALESCE(x.rows_expired, 0) + COALESCE(x.rows_deleted, 0) AS rows_touched,\n"
+		     "    x.message, x.last_success_at,\n    ");
+	seconds_between(b, "x.finished_at", now.buf);
+	dla_buf_adds(b, " AS age_seconds,\n    ");
+	seconds_between(b, "x.last_success_at", now.buf);
+	dla_buf_adds(b, " AS success_age_seconds\nFROM (\n    SELECT r.run_id, r.node, r.kind, "
+		     "r.status, r.started_at, r.finished_at, r.rows_inserted, r.rows_updated, "
+		     "r.rows_expired, r.rows_deleted, r.message,\n        "
+		     "MAX(CASE WHEN r.status = 'success' THEN r.finished_at END) OVER "
+		     "(PARTITION BY r.node) AS last_success_at,\n        ROW_NUMBER() OVER "
+		     "(PARTITION BY r.node ORDER BY r.run_id DESC) AS dla_rn\n    FROM ");
+	view_table(b, m, "dla_node_run");
+	dla_buf_adds(b, " r\n    WHERE r.status <> 'skipped'\n) x\nLEFT JOIN (\n    SELECT node, "
+		     "MAX(output_relation) AS output_relation\n    FROM ");
+	view_table(b, m, "dla_lineage");
+	dla_buf_adds(b, "\n    GROUP BY node\n) l ON l.node = x.node\nWHERE x.dla_rn = 1");
+	dla_buf_release(&now);
+}
+
+/* Every run with its duration and totals over its nodes. */
+static void view_run_history(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "SELECT r.run_id, r.project, r.target, r.command, r.selector, r.as_of, "
+		     "r.started_at, r.finished_at, r.status, r.dla_version, r.retry_of, "
+		     "r.message,\n    ");
+	seconds_between(b, "r.started_at", "r.finished_at");
+	dla_buf_adds(b, " AS duration_seconds,\n    COALESCE(n.nodes_success, 0) AS nodes_success, "
+		     "COALESCE(n.nodes_failed, 0) AS nodes_failed, COALESCE(n.nodes_skipped, 0) "
+		     "AS nodes_skipped,\n    COALESCE(n.rows_inserted, 0) AS rows_inserted, "
+		     "COALESCE(n.rows_updated, 0) AS rows_updated, COALESCE(n.rows_expired, 0) AS "
+		     "rows_expired, COALESCE(n.rows_deleted, 0) AS rows_deleted\nFROM ");
+	view_table(b, m, "dla_run");
+	dla_buf_adds(b, " r\nLEFT JOIN (\n    SELECT run_id,\n        SUM(CASE WHEN status = "
+		     "'success' THEN 1 ELSE 0 END) AS nodes_success,\n        SUM(CASE WHEN status "
+		     "= 'failed' THEN 1 ELSE 0 END) AS nodes_failed,\n        SUM(CASE WHEN status "
+		     "= 'skipped' THEN 1 ELSE 0 END) AS nodes_skipped,\n        SUM(rows_inserted) "
+		     "AS rows_inserted, SUM(rows_updated) AS rows_updated,\n        "
+		     "SUM(rows_expired) AS rows_expired, SUM(rows_deleted) AS rows_deleted\n    "
+		     "FROM ");
+	view_table(b, m, "dla_node_run");
+	dla_buf_adds(b, "\n    GROUP BY run_id\n) n ON n.run_id = r.run_id");
+}
+
+/* dla_lineage with relation names split into schema and table. */
+static void view_lineage_edges(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "SELECT l.run_id, l.node, l.input_relation,\n    ");
+	split_relation(b, "l.input_relation", 1);
+	dla_buf_adds(b, " AS input_schema,\n    ");
+	split_relation(b, "l.input_relation", 2);
+	dla_buf_adds(b, " AS input_table,\n    l.output_relation,\n    ");
+	split_relation(b, "l.output_relation", 1);
+	dla_buf_adds(b, " AS output_schema,\n    ");
+	split_relation(b, "l.output_relation", 2);
+	dla_buf_adds(b, " AS output_table,\n    r.started_at AS run_started_at, r.status AS "
+		     "run_status\nFROM ");
+	view_table(b, m, "dla_lineage");
+	dla_buf_adds(b, " l\nLEFT JOIN ");
+	view_table(b, m, "dla_run");
+	dla_buf_adds(b, " r ON r.run_id = l.run_id");
+}
+
+/* The latest result of every data test. */
+static void view_last_test(struct dla_buf *b, const struct dla_meta *m)
+{
+	dla_buf_adds(b, "SELECT x.node, x.test_name, x.test_kind, x.severity, x.status, "
+		     "x.failures, x.message, x.examples, x.run_id, x.command, x.started_at, "
+		     "x.finished_at\nFROM (\n    SELECT t.node, t.test_name, t.test_kind, "
+		     "t.severity, t.status, t.failures, t.message, t.examples, t.run_id, "
+		     "t.command, t.started_at, t.finished_at,\n        ROW_NUMBER() OVER "
+		     "(PARTITION BY t.node, t.test_name ORDER BY t.run_id DESC, t.started_at DESC) "
+		     "AS dla_rn\n    FROM ");
+	view_table(b, m, "dla_test_result");
+	dla_buf_adds(b, " t\n) x\nWHERE x.dla_rn = 1");
+}
+
+static void sql_drop_view(struct dla_buf *b, const struct dla_meta *m, const char *view)
+{
+	dla_buf_adds(b, "DROP VIEW IF EXISTS ");
+	add_table(b, m, view);
+}
+
+static void sql_create_view(struct dla_buf *b, const struct dla_meta *m,
+			    const struct meta_view *v)
+{
+	dla_buf_adds(b, "CREATE VIEW ");
+	add_table(b, m, v->name);
+	dla_buf_adds(b, " AS\n");
+	v->body(b, m);
+}
+
+static const char *const test_result_columns[] = {
+	"run_id", "node", "test_name", "test_kind", "severity", "status", "failures",
+	"message", "examples", "started_at", "finished_at", "command",
+};
+
 void dla_meta_statements(const struct dla_meta *m, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT;
@@ -386,6 +636,12 @@ void dla_meta_statements(const struct dla_meta *m, struct dla_stmts *out)
 			     sql_create_table(&b, m, &mig->creates[i]));
 		for (size_t i = 0; i < mig->n_adds; i++)
 			LIST(DLA_STMT_DDL, mig->adds[i].table, sql_add_column(&b, m, &mig->adds[i]));
+		for (size_t i = 0; i < mig->n_views; i++) {
+			LIST(DLA_STMT_DDL, mig->views[i].name,
+			     sql_drop_view(&b, m, mig->views[i].name));
+			LIST(DLA_STMT_DDL, mig->views[i].name,
+			     sql_create_view(&b, m, &mig->views[i]));
+		}
 	}
 	LIST(DLA_STMT_DML, "read schema version", sql_read_version(&b, m));
 	LIST(DLA_STMT_DML, "clear schema version", sql_delete_versions(&b, m));
@@ -410,6 +666,9 @@ void dla_meta_statements(const struct dla_meta *m, struct dla_stmts *out)
 	LIST(DLA_STMT_DML, "latest run", sql_run_find(&b, m, false, false));
 	LIST(DLA_STMT_DML, "latest run as of", sql_run_find(&b, m, false, true));
 	LIST(DLA_STMT_DML, "run nodes", sql_run_nodes(&b, m));
+	LIST(DLA_STMT_DML, "test result record",
+	     add_insert(&b, m, "dla_test_result", test_result_columns,
+			N_OF(test_result_columns)));
 #undef LIST
 }
 
@@ -437,6 +696,16 @@ static enum dla_code apply_migration(const struct dla_meta *m,
 
 		sql_add_column(&b, m, &mig->adds[i]);
 		code = exec_buf(m, &b, NULL, 0, NULL, err);
+	}
+	for (size_t i = 0; i < mig->n_views && code == DLA_OK; i++) {
+		struct dla_buf b = DLA_BUF_INIT;
+
+		sql_drop_view(&b, m, mig->views[i].name);
+		code = exec_buf(m, &b, NULL, 0, NULL, err);
+		if (code == DLA_OK) {
+			sql_create_view(&b, m, &mig->views[i]);
+			code = exec_buf(m, &b, NULL, 0, NULL, err);
+		}
 	}
 	return code;
 }
@@ -919,4 +1188,22 @@ enum dla_code dla_meta_run_nodes(const struct dla_meta *m, const char *run_id,
 
 	sql_run_nodes(&b, m);
 	return query_buf(m, &b, params, N_OF(params), out, err);
+}
+
+/* ---- data test results ------------------------------------------------ */
+
+enum dla_code dla_meta_test_record(const struct dla_meta *m, const struct dla_test_row *row,
+				   struct dla_db_error *err)
+{
+	char failures[24];
+	const char *params[] = {
+		row->run_id, row->node, row->test_name, row->test_kind, row->severity,
+		row->status, row->failures >= 0 ? failures : NULL, row->message,
+		row->examples, row->started_at, row->finished_at, row->command,
+	};
+	struct dla_buf b = DLA_BUF_INIT;
+
+	snprintf(failures, sizeof(failures), "%ld", row->failures);
+	add_insert(&b, m, "dla_test_result", test_result_columns, N_OF(test_result_columns));
+	return exec_buf(m, &b, params, N_OF(params), NULL, err);
 }

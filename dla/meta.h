@@ -12,6 +12,21 @@
  *   <meta>.dla_lock(lock_name, run_id, holder_host, holder_pid,
  *                  acquired_at, expires_at)
  *   <meta>.dla_schema_version(version)  -- one row: migrations applied
+ *   <meta>.dla_test_result(run_id, node, test_name, test_kind, severity,
+ *                  status, failures, message, examples, started_at,
+ *                  finished_at, command)          -- migration 2, datatest.h
+ * Views for Tableau (migration 2, read-only, portable SQL):
+ *   dla_last_load      the latest non-skipped attempt of each node:
+ *                      node, kind, schema_name, table_name, run_id, status,
+ *                      started_at, finished_at, rows_* and rows_touched,
+ *                      message, last_success_at, age_seconds (since
+ *                      finished_at), success_age_seconds
+ *   dla_run_history    dla_run + duration_seconds, nodes_success /
+ *                      _failed / _skipped and the rows_* totals
+ *   dla_lineage_edges  dla_lineage + input_schema, input_table,
+ *                      output_schema, output_table, run_started_at,
+ *                      run_status
+ *   dla_last_test      the latest dla_test_result row of each node's test
  * Creation is versioned: dla_meta_ensure() reads dla_schema_version and
  * applies, in order, every migration above it (each migration only CREATEs
  * or ADDs columns, so rows are never lost), in one transaction.
@@ -78,6 +93,21 @@ enum dla_code dla_meta_lineage_record(const struct dla_meta *m, const char *run_
 				      const char *node, const char *input_relation,
 				      const char *output_relation,
 				      struct dla_db_error *err);
+
+/* One data test result (datatest.h); failures -1 is NULL (not counted). */
+struct dla_test_row {
+	const char *run_id, *node, *test_name;
+	const char *test_kind;     /* generated | declared | freshness */
+	const char *severity;      /* error | warn */
+	const char *status;        /* pass | fail | warn | error */
+	long failures;
+	const char *message, *examples;
+	const char *started_at, *finished_at;
+	const char *command;       /* test | run */
+};
+
+enum dla_code dla_meta_test_record(const struct dla_meta *m, const struct dla_test_row *row,
+				   struct dla_db_error *err);
 
 struct dla_lock_holder {
 	char run_id[64];

@@ -199,13 +199,14 @@ static void ensure_creates_version_1_idempotently(void **state)
 	struct fixture *f = *state;
 	struct dla_db_error err;
 	static const char *const tables[] = {
-		"dla_run", "dla_node_run", "dla_lineage", "dla_lock",
+		"dla_run", "dla_node_run", "dla_lineage", "dla_lock", "dla_test_result",
+		"dla_last_load", "dla_run_history", "dla_lineage_edges", "dla_last_test",
 	};
 
 	ensure(f);
 	must(dla_meta_ensure(&f->meta2, &err), &err, "ensure again");
 	assert_false(dla_db_in_transaction(f->db));
-	assert_meta_value(f, "MAX(version)", "dla_schema_version", NULL, NULL, "1");
+	assert_meta_value(f, "MAX(version)", "dla_schema_version", NULL, NULL, "2");
 	assert_meta_value(f, "COUNT(*)", "dla_schema_version", NULL, NULL, "1");
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		assert_meta_value(f, "COUNT(*)", tables[i], NULL, NULL, "0");
@@ -822,7 +823,7 @@ static void statements_are_listed_for_every_dialect(void **state)
 
 		dla_meta_statements(&m, &list);
 		assert_false(dla_stmts_failed(&list));
-		assert_int_equal(list.n, 24);
+		assert_int_equal(list.n, 34);   /* + migration 2: dla_test_result, 4 views, test record */
 		if (snowflake) {
 			snprintf(path, sizeof(path), "mkdir -p '%s/meta'", dir);
 			assert_int_equal(system(path), 0);
@@ -841,7 +842,7 @@ static void statements_are_listed_for_every_dialect(void **state)
 			assert_non_null(strstr(list.items[1].sql,
 					       "(run_id VARCHAR NOT NULL, project VARCHAR,"));
 			assert_non_null(strstr(list.items[1].sql, "as_of TIMESTAMP_NTZ,"));
-			assert_non_null(strstr(list.items[15].sql,
+			assert_non_null(strstr(list.items[24].sql,
 					       "AND expires_at < CAST(? AS TIMESTAMP_NTZ)"));
 		}
 		if (out)
