@@ -104,6 +104,40 @@ struct dla_column_spec {
 enum dla_source_mode { DLA_MODE_SNAPSHOT, DLA_MODE_DELTA };
 enum dla_on_delete { DLA_ON_DELETE_IGNORE, DLA_ON_DELETE_CLOSE };
 
+/* Declared data tests (`tests:` on a dimension or fact, and under
+ * `columns: <col>: tests:`); see docs/TESTS.md.  Each test reads the
+ * node's table and fails when its query returns rows. */
+enum dla_test_kind {
+	DLA_TEST_NOT_NULL,         /* columns[0] IS NULL */
+	DLA_TEST_UNIQUE,           /* the combination of columns repeats */
+	DLA_TEST_ACCEPTED_VALUES,  /* columns[0] not in values */
+	DLA_TEST_RELATIONSHIPS,    /* columns[0] not found in to.field */
+	DLA_TEST_CUSTOM            /* sql returns the failing rows */
+};
+
+enum dla_test_severity { DLA_TEST_SEV_ERROR, DLA_TEST_SEV_WARN };
+
+/* An accepted value: number is true for a plain YAML scalar that is a
+ * decimal number (compared as a number), false for text. */
+struct dla_test_value {
+	const char *text;
+	bool number;
+};
+
+struct dla_test_spec {
+	enum dla_test_kind kind;
+	const char *name;          /* custom: its name (identifier); else NULL */
+	struct dla_names columns;  /* not_null, accepted_values, relationships:
+				      one column; unique: one or more */
+	struct dla_test_value *values;   /* accepted_values */
+	size_t n_values;
+	const char *to;            /* relationships: node name or relation */
+	const char *field;         /* relationships: column of `to` */
+	const char *sql;           /* custom: a query returning failing rows */
+	enum dla_test_severity severity;   /* default error */
+	struct dla_loc loc;        /* of the test's key */
+};
+
 struct dla_dimension {
 	const char *name;            /* target table, e.g. "dim_customer" */
 	const char *schema;          /* target schema */
@@ -125,6 +159,9 @@ struct dla_dimension {
 	struct dla_names depends_on;
 	const char *description;
 	struct dla_loc loc;          /* of the `dimension` value */
+	struct dla_test_spec *tests; /* declared tests, table-level first,
+					then per column in `columns:` order */
+	size_t n_tests;
 };
 
 enum dla_fact_load {
@@ -168,6 +205,8 @@ struct dla_fact {
 	struct dla_names depends_on;
 	const char *description;
 	struct dla_loc loc;
+	struct dla_test_spec *tests; /* declared tests (as for dimensions) */
+	size_t n_tests;
 };
 
 enum dla_exposure_type {

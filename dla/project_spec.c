@@ -16,6 +16,9 @@
  *   description  on every spec, lookups and column overrides
  *   columns.<c>.current   type 6: name of the current-value column
  *   schema       may be omitted when dla.yml sets default_schema
+ *   tests        declared data tests on dimensions and facts, and under
+ *                columns.<c>.tests (facts accept `columns:` for that and
+ *                descriptions only); docs/TESTS.md
  *
  * Decisions: `on_delete: close` needs source_mode snapshot (in delta mode a
  * missing key means "no change"; deletions come from delete_when);
@@ -25,6 +28,7 @@
  */
 #include "project_internal.h"
 #include "alloc.h"
+#include "regex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -203,26 +207,319 @@ static void parse_source(struct dla_loader *L, const struct dla_ynode *map)
 		PUSH(L, L->sources, L->n_sources, L->cap_sources, s);
 }
 
+/* ---- declared tests ------------------------------------------------------ */
+
+static const char *const test_kinds[] = {
+	"not_null", "unique", "accepted_values", "relationships", "custom"
+};
+static const char *const severities[] = { "error", "warn" };
+static const char *const test_option_keys[] = {
+	"columns", "column", "values", "to", "field", "name", "sql", "severity", "description"
+};
+enum { TO_COLUMNS, TO_COLUMN, TO_VALUES, TO_TO, TO_FIELD, TO_NAME, TO_SQL, TO_SEVERITY,
+       TO_DESCRIPTION };
+
+/* Which option keys each kind takes (bit per TO_*); column-level tests take
+ * no column(s) key. */
+static const unsigned test_kind_options[] = {
+	[DLA_TEST_NOT_NULL] = 1u << TO_COLUMNS | 1u << TO_SEVERITY | 1u << TO_DESCRIPTION,
+	[DLA_TEST_UNIQUE] = 1u << TO_COLUMNS | 1u << TO_SEVERITY | 1u << TO_DESCRIPTION,
+	[DLA_TEST_ACCEPTED_VALUES] = 1u << TO_COLUMN | 1u << TO_VALUES | 1u << TO_SEVERITY |
+				     1u << TO_DESCRIPTION,
+	[DLA_TEST_RELATIONSHIPS] = 1u << TO_COLUMN | 1u << TO_TO | 1u << TO_FIELD |
+				   1u << TO_SEVERITY | 1u << TO_DESCRIPTION,
+	[DLA_TEST_CUSTOM] = 1u << TO_NAME | 1u << TO_SQL | 1u << TO_SEVERITY |
+			    1u << TO_DESCRIPTION,
+};
+
+struct test_list {
+	struct dla_test_spec *v;
+	size_t n, cap;
+};
+
+/* A decimal number as YAML writes it plainly: -12, 3.5 */
+static bool is_number_text(const char *s)
+{
+	size_t digits = 0;
+
+	if (*s == '-' || *s == '+')
+		s++;
+	while (*s >= '0' && *s <= '9') {
+		s++;
+		digits++;
+	}
+	if (*s == '.') {
+		s++;
+		while (*s >= '0' && *s <= '9') {
+			s++;
+			digits++;
+		}
+	}
+	return digits > 0 && *s == '\0';
+}
+
+static void parse_test_values(struct dla_loader *L, const struct dla_ynode *n,
+			      struct dla_test_spec *t)
+{
+	if (!n || dla_ynode_is_null(n) || (n->flags & LD_FLAG_BAD))
+		return;
+	if (n->kind != DLA_YNODE_SEQUENCE || n->n_items == 0) {
+		ld_error(L, n, "'values' must be a non-empty list of values");
+		return;
+	}
+	t->values = dla_arena_calloc(L->arena, n->n_items, sizeof(*t->values));
+	nomem_if(L, t->values);
+	for (size_t i = 0; t->values && i < n->n_items; i++) {
+		const struct dla_ynode *item = n->items[i];
+		struct dla_test_value *v = &t->values[t->n_values];
+
+		if (item->kind != DLA_YNODE_SCALAR || dla_ynode_is_null(item)) {
+			ld_error(L, item, "'values' must be a non-empty list of values");
+			continue;
+		}
+		if (item->flags & LD_FLAG_BAD)
+			continue;
+		v->text = ld_strdup(L, item->value);
+		v->number = item->style == DLA_YSTYLE_PLAIN && !item->tag &&
+			    is_number_text(item->value);
+		if (v->text)
+			t->n_values++;
+	}
+}
+
+/* The options mapping of a test ({columns: [...], severity: warn} ...). */
+static void parse_test_options(struct dla_loader *L, const struct dla_ynode *map,
+			       bool column_level, struct dla_test_spec *t)
+{
+	unsigned allowed = test_kind_options[t->kind];
+
+	if (column_level)
+		allowed &= ~(1u << TO_COLUMNS | 1u << TO_COLUMN);
+	for (size_t i = 0; i < map->n_pairs; i++) {
+		const struct dla_ynode *k = map->pairs[i].key, *v = map->pairs[i].value;
+		int key = ld_key(L, k, test_option_keys, ARRAY_LEN(test_option_keys), NULL, 0,
+				 false);
+		int sev = DLA_TEST_SEV_ERROR;
+		const char *ignored;
+
+		if (key < 0)
+			continue;
+		if (!(allowed & (1u << key))) {
+			ld_error(L, k, "'%s' is not an option of a %s%s test", k->value,
+				 column_level ? "column's " : "", test_kinds[t->kind]);
+			continue;
+		}
+		switch (key) {
+		case TO_COLUMNS:
+			ld_names(L, "columns", v, LD_COLUMNS, &t->columns);
+			break;
+		case TO_COLUMN: {
+			const char *col = NULL;
+			if (ld_ident(L, "column", v, &col) > 0) {
+				t->columns.items = dla_arena_calloc(L->arena, 1, sizeof(char *));
+				t->columns.locs = dla_arena_calloc(L->arena, 1,
+								   sizeof(struct dla_loc));
+				nomem_if(L, t->columns.items);
+				nomem_if(L, t->columns.locs);
+				if (t->columns.items && t->columns.locs) {
+					t->columns.items[0] = col;
+					t->columns.locs[0] = ld_loc(L, v);
+					t->columns.n = 1;
+				}
+			}
+			break;
+		}
+		case TO_VALUES: parse_test_values(L, v, t); break;
+		case TO_TO: ld_nodename(L, "to", v, &t->to); break;
+		case TO_FIELD: ld_ident(L, "field", v, &t->field); break;
+		case TO_NAME: ld_ident(L, "name", v, &t->name); break;
+		case TO_SQL: ld_string(L, "sql", v, &t->sql); break;
+		case TO_SEVERITY:
+			if (ld_enum(L, "severity", v, severities, 2, &sev) > 0)
+				t->severity = (enum dla_test_severity)sev;
+			break;
+		case TO_DESCRIPTION: ld_string(L, "description", v, &ignored); break;
+		}
+	}
+}
+
+/* One single-column list for a column-level test. */
+static void set_one_column(struct dla_loader *L, struct dla_test_spec *t,
+			   const char *column, struct dla_loc loc)
+{
+	t->columns.items = dla_arena_calloc(L->arena, 1, sizeof(char *));
+	t->columns.locs = dla_arena_calloc(L->arena, 1, sizeof(struct dla_loc));
+	nomem_if(L, t->columns.items);
+	nomem_if(L, t->columns.locs);
+	if (!t->columns.items || !t->columns.locs)
+		return;
+	t->columns.items[0] = column;
+	t->columns.locs[0] = loc;
+	t->columns.n = 1;
+}
+
+/*
+ * One item of a `tests:` list.  column: the column of a column-level test
+ * (NULL at table level).  Shapes:
+ *   not_null | unique                      (column level)
+ *   {not_null: [a, b]} {unique: [a, b]}    (table level: columns)
+ *   {KIND: {option: value, ...}}           (any level)
+ *   {accepted_values: [v1, v2]}            (column level: the values)
+ */
+static void parse_test(struct dla_loader *L, const struct dla_ynode *item, const char *column,
+		       struct dla_loc column_loc, struct test_list *out)
+{
+	const struct dla_ynode *key, *val = NULL;
+	struct dla_test_spec t;
+	bool column_level = column != NULL;
+	int kind;
+
+	if (item->flags & LD_FLAG_BAD)
+		return;
+	if (item->kind == DLA_YNODE_SCALAR && !dla_ynode_is_null(item)) {
+		key = item;
+	} else if (item->kind == DLA_YNODE_MAPPING && item->n_pairs == 1) {
+		key = item->pairs[0].key;
+		val = item->pairs[0].value;
+	} else {
+		ld_error(L, item, "a test must be a name like 'not_null' or a mapping with one "
+			 "key like {unique: [a, b]}");
+		return;
+	}
+	kind = ld_key(L, key, test_kinds, ARRAY_LEN(test_kinds), NULL, 0, false);
+	if (kind < 0)
+		return;
+	memset(&t, 0, sizeof(t));
+	t.kind = (enum dla_test_kind)kind;
+	t.severity = DLA_TEST_SEV_ERROR;
+	t.loc = ld_loc(L, key);
+	if (val && dla_ynode_is_null(val))
+		val = NULL;
+	if (val && val->kind == DLA_YNODE_MAPPING) {
+		parse_test_options(L, val, column_level, &t);
+	} else if (val && val->kind == DLA_YNODE_SEQUENCE && !column_level &&
+		   (t.kind == DLA_TEST_NOT_NULL || t.kind == DLA_TEST_UNIQUE)) {
+		ld_names(L, test_kinds[kind], val, LD_COLUMNS, &t.columns);
+	} else if (val && val->kind == DLA_YNODE_SEQUENCE && column_level &&
+		   t.kind == DLA_TEST_ACCEPTED_VALUES) {
+		parse_test_values(L, val, &t);
+	} else if (val) {
+		ld_error(L, val, "'%s' must be a mapping of options%s", test_kinds[kind],
+			 column_level ? (t.kind == DLA_TEST_ACCEPTED_VALUES ?
+					 " or a list of values" : "")
+				      : (t.kind == DLA_TEST_NOT_NULL || t.kind == DLA_TEST_UNIQUE ?
+					 " or a list of columns" : ""));
+		return;
+	}
+	if (column_level)
+		set_one_column(L, &t, column, column_loc);
+
+	/* what each kind needs */
+	if (t.kind != DLA_TEST_CUSTOM && t.columns.n == 0) {
+		ld_error(L, key, "test '%s' needs %s", test_kinds[kind],
+			 t.kind == DLA_TEST_UNIQUE || t.kind == DLA_TEST_NOT_NULL
+			 ? "'columns' (or use it under columns: <name>: tests:)"
+			 : "'column' (or use it under columns: <name>: tests:)");
+		return;
+	}
+	if (t.kind == DLA_TEST_ACCEPTED_VALUES && t.n_values == 0) {
+		ld_error(L, key, "test 'accepted_values' needs 'values'");
+		return;
+	}
+	if (t.kind == DLA_TEST_RELATIONSHIPS && (!t.to || !t.field)) {
+		ld_error(L, key, "test 'relationships' needs 'to' and 'field'");
+		return;
+	}
+	if (t.kind == DLA_TEST_CUSTOM && (!t.name || !t.sql)) {
+		ld_error(L, key, "test 'custom' needs 'name' and 'sql'");
+		return;
+	}
+	if (t.kind == DLA_TEST_NOT_NULL && t.columns.n > 1) {
+		/* one test per column: each names its own column */
+		for (size_t i = 0; i < t.columns.n; i++) {
+			struct dla_test_spec one = t;
+			set_one_column(L, &one, t.columns.items[i], t.columns.locs[i]);
+			PUSH(L, out->v, out->n, out->cap, one);
+		}
+		return;
+	}
+	PUSH(L, out->v, out->n, out->cap, t);
+}
+
+/* A `tests:` list. */
+static void parse_tests(struct dla_loader *L, const struct dla_ynode *n, const char *column,
+			struct dla_loc column_loc, struct test_list *out)
+{
+	if (!n || dla_ynode_is_null(n) || (n->flags & LD_FLAG_BAD))
+		return;
+	if (n->kind != DLA_YNODE_SEQUENCE) {
+		ld_error(L, n, "'tests' must be a list of tests");
+		return;
+	}
+	for (size_t i = 0; i < n->n_items && !L->nomem; i++)
+		parse_test(L, n->items[i], column, column_loc, out);
+}
+
+/* The `tests:` of every column of a `columns:` mapping (already checked
+ * to be a mapping of mappings by the caller's parser). */
+static void parse_column_tests(struct dla_loader *L, const struct dla_ynode *columns,
+			       struct test_list *out)
+{
+	if (!columns || columns->kind != DLA_YNODE_MAPPING)
+		return;
+	for (size_t i = 0; i < columns->n_pairs && !L->nomem; i++) {
+		const struct dla_ynode *k = columns->pairs[i].key, *v = columns->pairs[i].value;
+		const struct dla_ynode *tests;
+
+		if (k->kind != DLA_YNODE_SCALAR || !dla_ident_valid(k->value) ||
+		    !v || v->kind != DLA_YNODE_MAPPING)
+			continue;
+		tests = dla_ynode_get(v, "tests");
+		if (tests)
+			parse_tests(L, tests, ld_strdup(L, k->value), ld_loc(L, k), out);
+	}
+}
+
+/* Moves the collected tests into the project arena. */
+static void keep_tests(struct dla_loader *L, struct test_list *list,
+		       struct dla_test_spec **tests, size_t *n_tests)
+{
+	*tests = NULL;
+	*n_tests = 0;
+	if (list->n) {
+		*tests = dla_arena_calloc(L->arena, list->n, sizeof(**tests));
+		nomem_if(L, *tests);
+		if (*tests) {
+			memcpy(*tests, list->v, list->n * sizeof(**tests));
+			*n_tests = list->n;
+		}
+	}
+	dla_free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
 /* ---- dimensions ---------------------------------------------------------- */
 
 static const char *const dim_keys[] = {
 	"dimension", "schema", "source", "business_key", "surrogate_key", "scd",
 	"columns", "effective_from", "source_mode", "on_delete", "delete_when",
-	"unknown_member", "drop", "tags", "depends_on", "description"
+	"unknown_member", "drop", "tags", "depends_on", "description", "tests"
 };
 enum {
 	DK_DIMENSION, DK_SCHEMA, DK_SOURCE, DK_BUSINESS_KEY, DK_SURROGATE_KEY, DK_SCD,
 	DK_COLUMNS, DK_EFFECTIVE_FROM, DK_SOURCE_MODE, DK_ON_DELETE, DK_DELETE_WHEN,
-	DK_UNKNOWN_MEMBER, DK_DROP, DK_TAGS, DK_DEPENDS_ON, DK_DESCRIPTION
+	DK_UNKNOWN_MEMBER, DK_DROP, DK_TAGS, DK_DEPENDS_ON, DK_DESCRIPTION, DK_TESTS
 };
 
-static const char *const column_keys[] = { "scd", "previous", "current", "description" };
+static const char *const column_keys[] = { "scd", "previous", "current", "description",
+					    "tests" };
 static const char *const source_modes[] = { "snapshot", "delta" };
 static const char *const on_deletes[] = { "ignore", "close" };
 
 struct override_info {
 	const struct dla_ynode *key, *previous_key, *current_key;
 	bool scd_set;
+	bool tests_only;     /* only tests/description: not an scd override */
 };
 
 /* Reads `columns:`; types are finalised by finish_overrides once the
@@ -287,10 +584,15 @@ static struct override_info *parse_overrides(struct dla_loader *L, const struct 
 					oi->current_key = kk;
 				break;
 			case 3: ld_string(L, "description", vv, &ignored); break;
+			case 4: oi->tests_only = true; break;   /* parse_column_tests */
 			default: break;
 			}
 		}
-		if (c->name)
+		if (oi->scd_set || oi->previous_key || oi->current_key)
+			oi->tests_only = false;
+		/* a column listed only for its tests is not an override (it
+		 * may be a key column) */
+		if (c->name && !oi->tests_only)
 			d->n_columns++;
 	}
 	return info;
@@ -344,9 +646,10 @@ static void parse_dimension(struct dla_loader *L, const struct dla_ynode *map, b
 	struct dla_dimension d;
 	const struct dla_ynode *name_node = dla_ynode_get(map, "dimension");
 	const struct dla_ynode *columns = NULL, *delete_when_key = NULL, *on_delete_node = NULL;
-	const struct dla_ynode *effective_node = NULL;
+	const struct dla_ynode *effective_node = NULL, *tests_node = NULL;
 	const char *label = label_of(name_node);
 	struct override_info *info;
+	struct test_list tests = { NULL, 0, 0 };
 	int mode = DLA_MODE_SNAPSHOT, on_delete = DLA_ON_DELETE_IGNORE;
 
 	memset(&d, 0, sizeof(d));
@@ -394,6 +697,7 @@ static void parse_dimension(struct dla_loader *L, const struct dla_ynode *map, b
 		case DK_TAGS: ld_names(L, "tags", v, LD_TAGS, &d.tags); break;
 		case DK_DEPENDS_ON: ld_names(L, "depends_on", v, LD_NODES, &d.depends_on); break;
 		case DK_DESCRIPTION: ld_string(L, "description", v, &d.description); break;
+		case DK_TESTS: tests_node = v; break;
 		default: break;
 		}
 	}
@@ -433,6 +737,9 @@ static void parse_dimension(struct dla_loader *L, const struct dla_ynode *map, b
 			 "business key", d.effective_from);
 	if (d.name && !d.surrogate_key)
 		d.surrogate_key = default_surrogate_key(L, d.name);
+	parse_tests(L, tests_node, NULL, d.loc, &tests);
+	parse_column_tests(L, columns, &tests);
+	keep_tests(L, &tests, &d.tests, &d.n_tests);
 
 	if (!d.name || !d.schema || !d.source || !d.business_key.n || !d.surrogate_key) {
 		if (d.name)
@@ -453,12 +760,13 @@ static void parse_dimension(struct dla_loader *L, const struct dla_ynode *map, b
 
 static const char *const fact_keys[] = {
 	"fact", "schema", "source", "grain", "load", "incremental_column", "lookback",
-	"partition_column", "lookups", "drop", "tags", "depends_on", "description"
+	"partition_column", "lookups", "drop", "tags", "depends_on", "description",
+	"tests", "columns"
 };
 enum {
 	FK_FACT, FK_SCHEMA, FK_SOURCE, FK_GRAIN, FK_LOAD, FK_INCREMENTAL_COLUMN,
 	FK_LOOKBACK, FK_PARTITION_COLUMN, FK_LOOKUPS, FK_DROP, FK_TAGS, FK_DEPENDS_ON,
-	FK_DESCRIPTION
+	FK_DESCRIPTION, FK_TESTS, FK_COLUMNS
 };
 static const char *const loads[] = { "append", "merge", "incremental", "delete_insert", "replace" };
 
@@ -577,13 +885,52 @@ static void parse_lookups(struct dla_loader *L, const struct dla_ynode *n, struc
 	dla_free(keys);
 }
 
+static const char *const fact_column_keys[] = { "description", "tests" };
+
+/* A fact's `columns:`: per-column descriptions and tests only. */
+static void parse_fact_columns(struct dla_loader *L, const struct dla_ynode *n)
+{
+	if (!n || dla_ynode_is_null(n) || (n->flags & LD_FLAG_BAD))
+		return;
+	if (n->kind != DLA_YNODE_MAPPING) {
+		ld_error(L, n, "'columns' must be a mapping of column names to settings");
+		return;
+	}
+	for (size_t i = 0; i < n->n_pairs; i++) {
+		const struct dla_ynode *k = n->pairs[i].key, *v = n->pairs[i].value;
+		const char *ignored;
+
+		if (k->kind != DLA_YNODE_SCALAR) {
+			ld_error(L, k, "invalid key (keys must be plain names)");
+			continue;
+		}
+		if (!ld_check_ident(L, k, k->value))
+			continue;
+		if (!v || v->kind != DLA_YNODE_MAPPING) {
+			ld_error(L, v && !dla_ynode_is_null(v) ? v : k,
+				 "settings of column '%s' must be a mapping like {tests: [not_null]}",
+				 k->value);
+			continue;
+		}
+		for (size_t j = 0; j < v->n_pairs; j++) {
+			switch (ld_key(L, v->pairs[j].key, fact_column_keys,
+				       ARRAY_LEN(fact_column_keys), NULL, 0, false)) {
+			case 0: ld_string(L, "description", v->pairs[j].value, &ignored); break;
+			default: break;   /* tests: parse_column_tests */
+			}
+		}
+	}
+}
+
 static void parse_fact(struct dla_loader *L, const struct dla_ynode *map, bool in_doc)
 {
 	struct dla_fact f;
 	const struct dla_ynode *name_node = dla_ynode_get(map, "fact");
 	const struct dla_ynode *load_node = NULL, *lookups = NULL;
 	const struct dla_ynode *inc_key = NULL, *lookback_key = NULL, *part_key = NULL;
+	const struct dla_ynode *tests_node = NULL, *columns_node = NULL;
 	const char *label = label_of(name_node);
+	struct test_list tests = { NULL, 0, 0 };
 	int load = DLA_LOAD_MERGE;
 
 	memset(&f, 0, sizeof(f));
@@ -625,6 +972,8 @@ static void parse_fact(struct dla_loader *L, const struct dla_ynode *map, bool i
 		case FK_TAGS: ld_names(L, "tags", v, LD_TAGS, &f.tags); break;
 		case FK_DEPENDS_ON: ld_names(L, "depends_on", v, LD_NODES, &f.depends_on); break;
 		case FK_DESCRIPTION: ld_string(L, "description", v, &f.description); break;
+		case FK_TESTS: tests_node = v; break;
+		case FK_COLUMNS: columns_node = v; break;
 		default: break;
 		}
 	}
@@ -661,6 +1010,10 @@ static void parse_fact(struct dla_loader *L, const struct dla_ynode *map, bool i
 				     f.drop.items[i]);
 	}
 	parse_lookups(L, lookups, &f);
+	parse_fact_columns(L, columns_node);
+	parse_tests(L, tests_node, NULL, f.loc, &tests);
+	parse_column_tests(L, columns_node, &tests);
+	keep_tests(L, &tests, &f.tests, &f.n_tests);
 
 	if (!f.name || !f.schema || !f.source || !f.grain.n) {
 		if (f.name)
