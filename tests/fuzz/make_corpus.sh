@@ -7,7 +7,8 @@
 #   corpus/project/    each models file alone, and each whole project as one
 #                      multi-file input ("%%% path" headers, fuzz_project.c)
 #   corpus/view_scan/  every view text in git (*.sql below a views/ directory
-#                      and tests/data/view_scan/*.sql)
+#                      and tests/data/view_scan|view_columns/*.sql)
+# Seeds named hand__* are written by hand and kept.
 # Files are named after the source path (slashes -> "__"); inputs larger than
 # 64 KiB are skipped, and so are copies of an input already taken (the
 # golden cases share their views).
@@ -18,8 +19,9 @@ MAX=65536
 name_of() { printf '%s' "$1" | sed 's#^\./##; s#/#__#g'; }
 small() { [ "$(wc -c < "$1")" -le $MAX ]; }
 
-rm -rf "$OUT/project" "$OUT/view_scan"
+# hand__* seeds are written by hand (inputs no repository file has): kept
 mkdir -p "$OUT/project" "$OUT/view_scan"
+find "$OUT/project" "$OUT/view_scan" -type f ! -name 'hand__*' -exec rm -f {} +
 
 # models files alone
 git ls-files -- '*.yml' '*.yaml' | grep -E '(^|/)models/' | grep -v '^bench/' |
@@ -50,7 +52,7 @@ git ls-files -- 'dla.yml' '*/dla.yml' | grep -v '^bench/' | while IFS= read -r p
 done
 
 # views
-git ls-files -- '*.sql' | grep -E '(^|/)views/[^/]*\.sql$|^tests/data/view_scan/' |
+git ls-files -- '*.sql' | grep -E '(^|/)views/[^/]*\.sql$|^tests/data/view_(scan|columns)/' |
 grep -v '^bench/' | while IFS= read -r f; do
 	small "$f" && cp "$f" "$OUT/view_scan/$(name_of "$f")"
 done
