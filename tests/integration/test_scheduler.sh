@@ -1,0 +1,376 @@
+#!/bin/sh
+# test_scheduler.sh DLA_BIN - the parallel scheduler end to end on
+# PostgreSQL (projects/sched: a chain of 5 dimensions and 12 leaf
+# dimensions whose source views sleep in pg_sleep, 35 nodes to run) and on
+# SQLite (the same project without sleeps):
+#   parallel run with --threads 4: overlap and critical path first, read
+#     from the timings recorded in dla_node_run (no wall-clock threshold);
+#     queue and database timings recorded
+#   past durations weigh priorities (a slow leaf starts first next time)
+#   failure containment (JSON log lines checked), dla retry, retry of a
+#     run that recorded no node, nothing-to-retry, unknown run id
+#   --fail-fast
+#   SIGTERM mid-run: rollback, lease renewed while the node ran, lock
+#     released, exit 143, a rerun succeeds
+#   the Airflow task's command line exactly as docs/airflow_dla_dag.py
+#     builds it, the first try with the database down
+set -u
+DLA=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PY=/usr/bin/python3
+passed=0; failed=0
+
+ok()   { passed=$((passed + 1)); }
+bad()  { failed=$((failed + 1)); echo "sched[$TARGET]: FAIL: $*" >&2; }
+check() { # check NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then ok; else
+		bad "$1"; printf '  expected:\n%s\n  actual:\n%s\n' "$2" "$3" >&2; fi
+}
+has() { # has NAME FILE FIXED-TEXT
+	if grep -qF -- "$3" "$2"; then ok; else
+		bad "$1: $(basename "$2") lacks '$3'"; sed 's/^/  | /' "$2" >&2; fi
+}
+
+if [ -z "${PGPORT:-}" ] || ! command -v psql >/dev/null 2>&1; then
+	echo "sched: PostgreSQL not started by the runner (tests/integration/run.sh)" >&2
+	exit 1
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/dla-sched.XXXXXX") || exit 1
+BG=""
+trap 'if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; fi; rm -rf "$W"' EXIT
+cp -R "$HERE/projects/sched/." "$W/"
+M=sched_meta
+
+q() { # q SQL: rows as a|b lines
+	if [ "$TARGET" = local ]; then
+		sqlite3 -separator '|' "$W/.dla/warehouse.db" \
+			"attach '$W/.dla/presentation.db' as presentation;
+			 attach '$W/.dla/$M.db' as $M; $1"
+	else
+		psql -X -q -At -F '|' -v ON_ERROR_STOP=1 -c "$1" 2>&1
+	fi
+}
+dla() { "$DLA" --project "$W" --target "$TARGET" "$@"; }
+run() { # run ARGS...: sets RC; stdout in $W/out, stderr in $W/err
+	dla "$@" >"$W/out" 2>"$W/err"
+	RC=$?
+}
+last_run() { q "select max(run_id) from $M.dla_run"; }
+node_status() { # node_status RUN NODE
+	q "select status from $M.dla_node_run where run_id = '$1' and node = '$2'"
+}
+
+# src.csv: two rows per group; extra rows appended by the arguments
+seed_src() {
+	{
+		echo "id,grp,name"
+		i=0
+		for g in c1 c2 c3 c4 c5 l01 l02 l03 l04 l05 l06 l07 l08 l09 l10 l11 l12; do
+			for k in 1 2; do
+				i=$((i + 1))
+				echo "$i,$g,$g-$k$SUFFIX"
+			done
+		done
+		for extra in "$@"; do echo "$extra"; done
+	} >"$W/seeds/src.csv"
+	dla seed >/dev/null 2>"$W/seed.err" || bad "seed: $(cat "$W/seed.err")"
+}
+knob() { # knob GRP=SECS...: every other group sleeps 0.4 s
+	{
+		echo "grp,secs"
+		for g in c1 c2 c3 c4 c5 l01 l02 l03 l04 l05 l06 l07 l08 l09 l10 l11 l12; do
+			secs=0.4
+			for kv in "$@"; do [ "${kv%%=*}" = "$g" ] && secs=${kv#*=}; done
+			echo "$g,$secs"
+		done
+	} >"$W/seeds/knob.csv"
+}
+json_ok() { # json_ok FILE: every line parses as JSON
+	if "$PY" -c 'import json,sys; [json.loads(l) for l in sys.stdin]' <"$1"; then ok; else
+		bad "JSON lines of $(basename "$1") do not parse"; fi
+}
+
+# ===================================================================== pg
+TARGET=pg
+SUFFIX=""
+psql -X -q -c "drop schema if exists presentation cascade; drop schema if exists staging cascade;
+	drop schema if exists sched_views cascade; drop schema if exists $M cascade" >/dev/null 2>&1
+knob
+seed_src
+
+# ---- 1: 35 nodes on 4 workers ---------------------------------------------
+run run --threads 4
+R1=$(last_run)
+check "parallel exit" 0 "$RC"
+has "parallel summary" "$W/out" "done: success, 35 ok, 0 failed, 0 skipped"
+has "critical path first" "$W/out" " 1 of 35 START v_c1 (view)"
+# at least 3 dimensions were in the database at the same moment
+check "overlap" "yes" "$(q "select case when max(c) >= 3 then 'yes' else 'no:' || max(c) end from (
+	select (select count(*) from $M.dla_node_run b where b.run_id = a.run_id and b.node like 'dim%'
+	        and b.started_at <= a.started_at and b.finished_at > a.started_at) c
+	from $M.dla_node_run a where a.run_id = '$R1' and a.node like 'dim%') x")"
+# the long chain's first dimension started before every leaf dimension
+check "chain before leaves" "0" "$(q "select count(*) from $M.dla_node_run where run_id = '$R1'
+	and node like 'dim_l%' and started_at <= (select started_at from $M.dla_node_run
+	where run_id = '$R1' and node = 'dim_c1')")"
+# each chain link started after the one before it finished
+check "chain order" "0" "$(q "select count(*) from $M.dla_node_run a join $M.dla_node_run b
+	on b.run_id = a.run_id and b.node = 'dim_c' || (cast(substr(a.node, 6) as int) - 1)
+	where a.run_id = '$R1' and a.node in ('dim_c2', 'dim_c3', 'dim_c4', 'dim_c5')
+	and a.started_at < b.finished_at")"
+# about the critical path: the run's span is well under the sum of its nodes
+check "span vs work" "yes" "$(q "select case when extract(epoch from max(finished_at) - min(started_at))
+	< 0.6 * sum(extract(epoch from finished_at - started_at)) then 'yes' else 'no' end
+	from $M.dla_node_run where run_id = '$R1'")"
+# per-node timings: queue wait and database time
+check "queued_at recorded" "0" "$(q "select count(*) from $M.dla_node_run where run_id = '$R1'
+	and (queued_at is null or queued_at > started_at or started_at > finished_at)")"
+check "db_seconds recorded" "0" "$(q "select count(*) from $M.dla_node_run where run_id = '$R1'
+	and node like 'dim%' and (db_seconds < 0.35 or db_seconds > extract(epoch from finished_at - started_at) + 0.01)")"
+check "leaf waited in the queue" "yes" "$(q "select case when max(started_at - queued_at) > interval '0.3 second'
+	then 'yes' else 'no' end from $M.dla_node_run where run_id = '$R1' and node like 'dim_l%'")"
+check "lock released" "0" "$(q "select count(*) from $M.dla_lock")"
+
+# ---- 2: a failing leaf, JSON log; a slow leaf for the history ------------
+knob l12=1.2
+seed_src "1000,l03,x" "1000,l03,y"            # a duplicate business key
+run run --log-format json
+R2=$(last_run)
+check "containment exit" 1 "$RC"
+json_ok "$W/out"
+check "containment statuses" "dim_l03|failed
+r_l03|skipped" "$(q "select node, status from $M.dla_node_run where run_id = '$R2' and status <> 'success' order by node")"
+check "containment siblings ran" "33" "$(q "select count(*) from $M.dla_node_run where run_id = '$R2' and status = 'success'")"
+check "skip names the failure" "upstream 'dim_l03' failed" "$(q "select message from $M.dla_node_run where run_id = '$R2' and node = 'r_l03'")"
+"$PY" - "$W/out" "$R2" <<'EOF' && ok || bad "JSON log fields"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+run_id = sys.argv[2]
+assert all(l["run_id"] == run_id and "ts" in l and "event" in l for l in lines), "run_id/ts/event"
+events = [l["event"] for l in lines]
+assert events[0] == "run_start" and events[-1] == "run_end", events[:2]
+ends = {l["node"]: l for l in lines if l["event"] == "node_end"}
+starts = {l["node"]: l for l in lines if l["event"] == "node_start"}
+assert len(ends) == 35 and len(starts) == 34, (len(ends), len(starts))
+fields = ["node", "kind", "index", "total", "status", "rows_inserted", "rows_updated",
+          "rows_expired", "rows_deleted", "seconds", "db_seconds", "queued_seconds", "error"]
+for e in ends.values():
+    for f in fields:
+        assert f in e, (f, e)
+d = ends["dim_l01"]
+assert d["status"] == "success" and d["error"] is None and d["rows_inserted"] == 0, d
+assert d["db_seconds"] > 0.3 and d["seconds"] >= d["db_seconds"] and d["worker"] >= 1, d
+f = ends["dim_l03"]
+assert f["status"] == "failed" and "duplicate business key" in f["error"]["message"], f
+assert "sqlstate" in f["error"], f
+s = ends["r_l03"]
+assert s["status"] == "skipped" and s["error"]["message"] == "upstream 'dim_l03' failed", s
+end = lines[-1]
+assert end["status"] == "failed" and end["succeeded"] == 33 and end["failed"] == 1 and end["skipped"] == 1, end
+assert sorted(p["node"] for p in end["problems"]) == ["dim_l03", "r_l03"], end
+EOF
+
+# ---- 3: dla retry (the latest run), nothing to retry, unknown run ---------
+knob l12=1.2
+seed_src
+run retry
+R3=$(last_run)
+check "retry exit" 0 "$RC"
+has "retry summary" "$W/out" "done: success, 2 ok, 0 failed, 0 skipped"
+check "retry row" "retry|$R2|success|--select dim_l03 --select r_l03" \
+	"$(q "select command, retry_of, status, selector from $M.dla_run where run_id = '$R3'")"
+check "retry keeps the as-of" "1" "$(q "select count(distinct as_of) from $M.dla_run where run_id in ('$R2', '$R3')")"
+check "retry ran only those" "dim_l03|success
+r_l03|success" "$(q "select node, status from $M.dla_node_run where run_id = '$R3' order by node")"
+run retry
+check "nothing to retry exit" 0 "$RC"
+has "nothing to retry" "$W/out" "nothing to retry: run $R3 succeeded"
+check "nothing to retry records nothing" "$R3" "$(last_run)"
+run retry no-such-run
+check "unknown run exit" 2 "$RC"
+has "unknown run message" "$W/err" "no run 'no-such-run'"
+
+# ---- 4: history: the leaf that took 1.2 s starts before the other leaves --
+knob
+seed_src
+run run
+R4=$(last_run)
+check "history run exit" 0 "$RC"
+leaves_before_l12() { # leaves_before_l12 RUN: leaf dimensions started before dim_l12
+	q "select count(*) from $M.dla_node_run where run_id = '$1' and node like 'dim_l%'
+	   and node <> 'dim_l12' and started_at < (select started_at from $M.dla_node_run
+	   where run_id = '$1' and node = 'dim_l12')"
+}
+# without history (run 1) leaves start in name order, dim_l12 among the last;
+# after it took 1.2 s (run 2) it is among the first
+check "slow leaf first" "yes" "$(n=$(leaves_before_l12 "$R4"); [ "$n" -le 2 ] && echo yes || echo "no: $n")"
+check "without history by name" "yes" "$(n=$(leaves_before_l12 "$R1"); [ "$n" -ge 6 ] && echo yes || echo "no: $n")"
+
+# ---- 5: --fail-fast --------------------------------------------------------
+seed_src "1000,c1,x" "1000,c1,y"
+run run --fail-fast --threads 2
+R5=$(last_run)
+check "fail-fast exit" 1 "$RC"
+check "fail-fast failed" "dim_c1" "$(q "select node from $M.dla_node_run where run_id = '$R5' and status = 'failed'")"
+check "fail-fast downstream" "upstream 'dim_c1' failed" "$(q "select message from $M.dla_node_run where run_id = '$R5' and node = 'dim_c2'")"
+has "fail-fast not started" "$W/out" "not started: --fail-fast after a failure"
+check "fail-fast started nothing after the failure" "0" "$(q "select count(*) from $M.dla_node_run
+	where run_id = '$R5' and status <> 'skipped' and started_at > (select finished_at
+	from $M.dla_node_run where run_id = '$R5' and node = 'dim_c1')")"
+check "fail-fast skipped the rest" "yes" "$(q "select case when count(*) > 10 then 'yes' else 'no' end
+	from $M.dla_node_run where run_id = '$R5' and status = 'skipped'")"
+case $(cat "$W/err") in *"node 'dim_c1' failed: "*"duplicate business key"*) ok ;;
+	*) bad "fail-fast error on stderr: $(cat "$W/err")" ;; esac
+seed_src
+run retry --threads 4
+check "retry after fail-fast" 0 "$RC"
+check "retry after fail-fast reran" "$(q "select count(*) from $M.dla_node_run where run_id = '$R5' and status <> 'success'")" \
+	"$(q "select count(*) from $M.dla_node_run where run_id = '$(last_run)' and status = 'success'")"
+
+# ---- 6: a run recorded without any node row: retry uses its selector ------
+q "insert into $M.dla_run (run_id, project, target, command, selector, as_of, started_at, finished_at, status, dla_version)
+   values ('29990101T000000000000Z-1', 'sched_it', 'pg', 'run', '--select tag:chain', '2026-03-01 00:00:00',
+   '2026-03-01 00:00:00', '2026-03-01 00:00:01', 'failed', '0')" >/dev/null
+run retry
+R6=$(q "select run_id from $M.dla_run where retry_of = '29990101T000000000000Z-1'")
+q "delete from $M.dla_run where run_id = '29990101T000000000000Z-1'" >/dev/null
+check "no-node retry exit" 0 "$RC"
+check "no-node retry ran the selector's nodes" "dim_c1 dim_c2 dim_c3 dim_c4 dim_c5" \
+	"$(q "select node from $M.dla_node_run where run_id = '$R6' order by node" | tr '\n' ' ' | sed 's/ $//')"
+check "no-node retry as of that run" "29990101T000000000000Z-1|2026-03-01 00:00:00" \
+	"$(q "select retry_of, as_of from $M.dla_run where run_id = '$R6'")"
+
+# ---- 7: SIGTERM mid-run ------------------------------------------------------
+knob c1=30
+SUFFIX=" v2"
+seed_src
+before=$(q "select string_agg(name, ',' order by id) from presentation.dim_c1")
+"$DLA" --project "$W" --target "$TARGET" run --threads 4 --log-format json \
+	>"$W/out" 2>"$W/err" &     # not through dla(): $! must be dla itself
+BG=$!
+i=0
+while [ "$i" -lt 100 ]; do   # until dim_c1 sleeps in the database (10 s at most)
+	[ "$(q "select count(*) from pg_stat_activity where wait_event = 'PgSleep' and query like '%v_c1%'")" = 1 ] && break
+	sleep 0.1; i=$((i + 1))
+done
+RT=$(last_run)
+e1=$(q "select expires_at from $M.dla_lock where run_id = '$RT'")
+sleep 1.6
+check "lease renewed while the node ran" "t" "$(q "select expires_at > '$e1' from $M.dla_lock where run_id = '$RT'")"
+kill -TERM "$BG"
+wait "$BG"
+RC=$?
+BG=""
+check "SIGTERM exit" 143 "$RC"
+check "SIGTERM lock released" "0" "$(q "select count(*) from $M.dla_lock")"
+check "SIGTERM rolled back" "$before" "$(q "select string_agg(name, ',' order by id) from presentation.dim_c1")"
+check "SIGTERM node row" "failed|interrupted by SIGTERM: statement cancelled, transaction rolled back" \
+	"$(q "select status, message from $M.dla_node_run where run_id = '$RT' and node = 'dim_c1'")"
+check "SIGTERM cancelled at once" "yes" "$(q "select case when finished_at - started_at < interval '15 seconds'
+	then 'yes' else 'no' end from $M.dla_node_run where run_id = '$RT' and node = 'dim_c1'")"
+check "SIGTERM run row" "failed|interrupted by SIGTERM" "$(q "select status, message from $M.dla_run where run_id = '$RT'")"
+check "SIGTERM rest not started" "not started: run interrupted by SIGTERM" \
+	"$(q "select message from $M.dla_node_run where run_id = '$RT' and node = 'dim_c5'")"
+json_ok "$W/out"
+"$PY" - "$W/out" <<'EOF' && ok || bad "SIGTERM JSON: sqlstate 57014 on dim_c1"
+import json, sys
+ends = {}
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e["event"] == "node_end":
+        ends[e["node"]] = e
+e = ends["dim_c1"]["error"]
+assert e["sqlstate"] == "57014" and e["message"].startswith("interrupted by SIGTERM"), e
+EOF
+has "SIGTERM on stderr" "$W/err" "interrupted by SIGTERM"
+knob
+seed_src
+run run
+check "rerun after SIGTERM" 0 "$RC"
+check "rerun loaded" "c1-1 v2,c1-2 v2,Unknown" "$(q "select string_agg(name, ',' order by id) from presentation.dim_c1")"
+
+# ---- 8: the Airflow task, exactly as docs/airflow_dla_dag.py builds it ----
+mkdir -p "$W/stub/airflow/operators" "$W/bin"
+cat >"$W/stub/airflow/__init__.py" <<'EOF'
+class DAG:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+    def __enter__(self):
+        return self
+    def __exit__(self, *exc):
+        return False
+EOF
+: >"$W/stub/airflow/operators/__init__.py"
+cat >"$W/stub/airflow/operators/bash.py" <<'EOF'
+TASKS = []
+class BashOperator:
+    def __init__(self, task_id, bash_command, **kwargs):
+        self.task_id, self.bash_command = task_id, bash_command
+        TASKS.append(self)
+EOF
+ln -s "$DLA" "$W/bin/dla"
+COMMAND=$(PYTHONPATH="$W/stub" DLA_PROJECT="$W" DLA_TARGET=pg "$PY" -c '
+import runpy, sys
+runpy.run_path(sys.argv[1])
+from airflow.operators.bash import TASKS
+assert len(TASKS) == 1
+print(TASKS[0].bash_command)' "$ROOT/docs/airflow_dla_dag.py")
+case $COMMAND in *'run --as-of'*|*'"$verb" --as-of "{{ ts }}"'*) ok ;; *) bad "airflow command: $COMMAND" ;; esac
+airflow_try() { # airflow_try N: what BashOperator runs for try N (bash -c)
+	rendered=$(printf '%s' "$COMMAND" | sed -e 's/{{ ts }}/2026-01-02T03:04:05+00:00/g' \
+		-e "s/{{ ti.try_number }}/$1/g")
+	PATH="$W/bin:$PATH" bash -c "$rendered" >"$W/out" 2>"$W/err"
+	RC=$?
+}
+runs_before=$(q "select count(*) from $M.dla_run")
+PGPORT_SAVED=$PGPORT
+PGPORT=1                                      # the warehouse is down
+airflow_try 1
+PGPORT=$PGPORT_SAVED
+check "airflow try 1 exit (database down)" 3 "$RC"
+has "airflow try 1 says why" "$W/err" "cannot connect to target 'pg'"
+check "airflow try 1 recorded nothing" "$runs_before" "$(q "select count(*) from $M.dla_run")"
+airflow_try 2
+check "airflow try 2 exit" 0 "$RC"
+json_ok "$W/out"
+check "airflow try 2 ran everything as of ts" "retry||success|2026-01-02 03:04:05|35" \
+	"$(q "select r.command, r.retry_of, r.status, r.as_of, count(n.node) from $M.dla_run r
+	      join $M.dla_node_run n on n.run_id = r.run_id where r.run_id = '$(last_run)'
+	      group by r.command, r.retry_of, r.status, r.as_of")"
+airflow_try 3
+check "airflow try 3 exit" 0 "$RC"
+has "airflow try 3: nothing to retry" "$W/out" '"event":"note"'
+has "airflow try 3: nothing to retry" "$W/out" "nothing to retry"
+
+# ================================================================== sqlite
+# The same project without pg_sleep, 4 workers on one SQLite file set.
+TARGET=local
+SUFFIX=""
+for f in "$W"/views/v_*.sql; do
+	sed -i 's/, (select pg_sleep(k.secs) from staging.knob k where k.grp = .*) z$//' "$f"
+done
+seed_src
+run run --threads 4
+check "sqlite parallel exit" 0 "$RC"
+has "sqlite parallel summary" "$W/out" "done: success, 35 ok, 0 failed, 0 skipped"
+check "sqlite nodes recorded" "35|35" "$(q "select count(*), count(distinct node) from $M.dla_node_run where status = 'success'")"
+seed_src "1000,l03,x" "1000,l03,y"
+run run --threads 4
+R7=$(last_run)
+check "sqlite containment exit" 1 "$RC"
+has "sqlite containment skip" "$W/out" "SKIP r_l03 (view): upstream 'dim_l03' failed"
+check "sqlite containment" "33|1|1" "$(q "select sum(status = 'success'), sum(status = 'failed'), sum(status = 'skipped')
+	from $M.dla_node_run where run_id = '$R7'")"
+seed_src
+run retry --threads 4
+check "sqlite retry exit" 0 "$RC"
+has "sqlite retry summary" "$W/out" "done: success, 2 ok, 0 failed, 0 skipped"
+for i in 1 2 3; do                             # repeated: no SQLITE_BUSY
+	run run --threads 8
+	check "sqlite parallel rerun $i" 0 "$RC"
+done
+
+echo "sched: $passed passed, $failed failed"
+[ "$failed" = 0 ]
