@@ -940,6 +940,8 @@ static enum mem_kind mem_kind(const char *path)
 {
 	if (strcmp(path, PROJECT_FILE) == 0)
 		return MEM_PROJECT;
+	if (strstr(path, "/."))
+		return MEM_OTHER;   /* hidden entries are skipped on disk too */
 	if (strncmp(path, "models/", 7) == 0 && path[7] &&
 	    (has_suffix(path, ".yml") || has_suffix(path, ".yaml")))
 		return MEM_MODEL;
