@@ -16,6 +16,8 @@ const struct dla_command *const dla_commands[] = {
 	&cmd_seed_entry,
 	&cmd_run_entry,
 	&cmd_retry_entry,
+	&cmd_test_entry,
+	&cmd_lineage_entry,
 	NULL,
 };
 

@@ -30,6 +30,8 @@ extern const struct dla_command cmd_plan_entry;
 extern const struct dla_command cmd_seed_entry;
 extern const struct dla_command cmd_run_entry;
 extern const struct dla_command cmd_retry_entry;
+extern const struct dla_command cmd_test_entry;
+extern const struct dla_command cmd_lineage_entry;
 
 /* Every command, NULL-terminated. */
 extern const struct dla_command *const dla_commands[];
