@@ -84,7 +84,7 @@ static void on_signal(int sig)
 }
 
 struct saved_signals {
-	struct sigaction old_int, old_term;
+	struct sigaction old_int, old_term, old_pipe;
 };
 
 static void signals_catch(struct saved_signals *saved)
@@ -98,12 +98,17 @@ static void signals_catch(struct saved_signals *saved)
 	sa.sa_flags = 0;        /* no SA_RESTART: a blocking call returns */
 	sigaction(SIGINT, &sa, &saved->old_int);
 	sigaction(SIGTERM, &sa, &saved->old_term);
+	/* a closed stdout (| head, a dead log shipper) must not kill a run
+	 * between its transactions and leave the lock behind: writes fail */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, &saved->old_pipe);
 }
 
 static void signals_restore(const struct saved_signals *saved)
 {
 	sigaction(SIGINT, &saved->old_int, NULL);
 	sigaction(SIGTERM, &saved->old_term, NULL);
+	sigaction(SIGPIPE, &saved->old_pipe, NULL);
 }
 
 static const char *signal_name(int sig)
@@ -290,8 +295,10 @@ static void record_failed_write(struct run_state *st, const char *what,
 	if (st->record_warned)
 		return;
 	st->record_warned = true;
+	pthread_mutex_lock(&st->out_mu);
 	fprintf(stderr, "%s: cannot record %s in the metadata: %s\n", st->o->prog, what,
 		err->message);
+	pthread_mutex_unlock(&st->out_mu);
 }
 
 static void record_lineage(struct run_state *st, const struct dla_node *n)
@@ -696,7 +703,9 @@ static void supervise(struct run_state *st, struct tally *t, struct outcome *out
 			if (dla_meta_lock_renew(&st->meta, st->run_id, now, st->lease_s, &err) ==
 			    DLA_ERR_LOCKED && !out->lock_lost) {
 				out->lock_lost = true;
+				pthread_mutex_lock(&st->out_mu);
 				dla_progress_error(&st->pr, st->o->prog, err.message);
+				pthread_mutex_unlock(&st->out_mu);
 				pthread_mutex_lock(&st->mu);
 				stop_locked(st, "the run lock was lost");
 				cancel_running_locked(st, "the run lock was lost");

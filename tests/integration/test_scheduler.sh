@@ -356,6 +356,10 @@ run run --threads 4
 check "sqlite parallel exit" 0 "$RC"
 has "sqlite parallel summary" "$W/out" "done: success, 35 ok, 0 failed, 0 skipped"
 check "sqlite nodes recorded" "35|35" "$(q "select count(*), count(distinct node) from $M.dla_node_run where status = 'success'")"
+# the SQLite writer lock: no two dimension loads overlapped, views did
+check "sqlite one table writer at a time" "0" "$(q "select count(*) from $M.dla_node_run a join $M.dla_node_run b
+	on b.run_id = a.run_id and b.node > a.node and b.node like 'dim%' and a.node like 'dim%'
+	and b.started_at < a.finished_at and a.started_at < b.finished_at")"
 seed_src "1000,l03,x" "1000,l03,y"
 run run --threads 4
 R7=$(last_run)
