@@ -819,7 +819,11 @@ static enum dla_code run_freshness(struct dla_db *db, const struct dla_datatest 
 		char canon[32];
 		dla_time_parse(latest, canon);
 		dla_duration_text(age, age_text);
-		if (t->error_after_s && age > t->error_after_s) {
+		if (age < 0) {
+			r->status = DLA_DATATEST_PASS;
+			set_message(r, "latest %s %s is in the future", t->freshness_column,
+				    canon);
+		} else if (t->error_after_s && age > t->error_after_s) {
 			r->status = DLA_DATATEST_FAIL;
 			r->failures = 1;
 			dla_duration_text(t->error_after_s, limit_text);

@@ -1,4 +1,0 @@
--- group c4; sleeps staging.knob.secs when read (PostgreSQL)
-select s.id, s.name
-from staging.src s, (select pg_sleep(k.secs) from staging.knob k where k.grp = 'c4') z
-where s.grp = 'c4'
