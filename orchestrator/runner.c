@@ -411,8 +411,12 @@ static void worker_run_node(struct worker *w, size_t idx, double ready_at)
 	struct dla_db_error dberr;
 	char detail[32];
 	bool serialized = st->serialize_writers && writes_tables(n);
-	double t0, now = wall_now();
+	double t0, now;
 
+	/* SQLite: waiting for the writer lock is waiting in the queue */
+	if (serialized)
+		pthread_mutex_lock(&st->write_mu);
+	now = wall_now();
 	memset(&dberr, 0, sizeof(dberr));
 	wall_text(now, r->started);
 	wall_text(ready_at, r->queued);
@@ -423,13 +427,11 @@ static void worker_run_node(struct worker *w, size_t idx, double ready_at)
 	pthread_mutex_unlock(&st->out_mu);
 
 	t0 = mono_now();
-	if (serialized)
-		pthread_mutex_lock(&st->write_mu);
 	r->rc = dla_node_run(&w->wh, &work, &r->counts, &r->db_seconds, &err, &dberr);
-	if (serialized)
-		pthread_mutex_unlock(&st->write_mu);
 	r->seconds = mono_now() - t0;
 	dla_time_now(r->finished);
+	if (serialized)
+		pthread_mutex_unlock(&st->write_mu);
 	r->cancelled = dla_db_cancelled(w->wh.db);
 	if (r->rc != DLA_OK) {
 		const char *text = err.len && !dla_buf_failed(&err) ? err.buf

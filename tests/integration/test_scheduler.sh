@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_scheduler.sh DLA_BIN - the parallel scheduler end to end on
-# PostgreSQL (projects/sched: a chain of 5 dimensions and 12 leaf
+# PostgreSQL (projects/sched: a chain of 5 dimensions x1..x5 and 12 leaf
 # dimensions whose source views sleep in pg_sleep, 35 nodes to run) and on
 # SQLite (the same project without sleeps):
 #   parallel run with --threads 4: overlap and critical path first, read
@@ -67,7 +67,7 @@ seed_src() {
 	{
 		echo "id,grp,name"
 		i=0
-		for g in c1 c2 c3 c4 c5 l01 l02 l03 l04 l05 l06 l07 l08 l09 l10 l11 l12; do
+		for g in l01 l02 l03 l04 l05 l06 l07 l08 l09 l10 l11 l12 x1 x2 x3 x4 x5; do
 			for k in 1 2; do
 				i=$((i + 1))
 				echo "$i,$g,$g-$k$SUFFIX"
@@ -80,7 +80,7 @@ seed_src() {
 knob() { # knob GRP=SECS...: every other group sleeps 0.4 s
 	{
 		echo "grp,secs"
-		for g in c1 c2 c3 c4 c5 l01 l02 l03 l04 l05 l06 l07 l08 l09 l10 l11 l12; do
+		for g in l01 l02 l03 l04 l05 l06 l07 l08 l09 l10 l11 l12 x1 x2 x3 x4 x5; do
 			secs=0.4
 			for kv in "$@"; do [ "${kv%%=*}" = "$g" ] && secs=${kv#*=}; done
 			echo "$g,$secs"
@@ -105,20 +105,20 @@ run run --threads 4
 R1=$(last_run)
 check "parallel exit" 0 "$RC"
 has "parallel summary" "$W/out" "done: success, 35 ok, 0 failed, 0 skipped"
-has "critical path first" "$W/out" " 1 of 35 START v_c1 (view)"
-# at least 3 dimensions were in the database at the same moment
-check "overlap" "yes" "$(q "select case when max(c) >= 3 then 'yes' else 'no:' || max(c) end from (
-	select (select count(*) from $M.dla_node_run b where b.run_id = a.run_id and b.node like 'dim%'
-	        and b.started_at <= a.started_at and b.finished_at > a.started_at) c
-	from $M.dla_node_run a where a.run_id = '$R1' and a.node like 'dim%') x")"
-# the long chain's first dimension started before every leaf dimension
-check "chain before leaves" "0" "$(q "select count(*) from $M.dla_node_run where run_id = '$R1'
-	and node like 'dim_l%' and started_at <= (select started_at from $M.dla_node_run
-	where run_id = '$R1' and node = 'dim_c1')")"
+# the critical path first: the chain's nodes sort after the leaves by name,
+# yet the first three nodes started are chain nodes (v_x1 6, then two of
+# v_x2 5, dim_x1 5, v_x3 4; the best leaf view, v_l03, has 3), and while
+# dim_x1's view ran, each of the 3 other workers could start at most one
+# leaf dimension (0.4 s each)
+check "critical path first" "v_x1 chain chain" "$(grep ' START ' "$W/out" | sort -n -k2 | head -3 |
+	awk '{ n = $6; if (NR > 1 && n ~ /_x/) n = "chain"; printf "%s%s", sep, n; sep = " " }')"
+check "chain before leaves" "yes" "$(n=$(q "select count(*) from $M.dla_node_run where run_id = '$R1'
+	and node like 'dim_l%' and started_at < (select started_at from $M.dla_node_run
+	where run_id = '$R1' and node = 'dim_x1')"); [ "$n" -le 3 ] && echo yes || echo "no: $n")"
 # each chain link started after the one before it finished
 check "chain order" "0" "$(q "select count(*) from $M.dla_node_run a join $M.dla_node_run b
-	on b.run_id = a.run_id and b.node = 'dim_c' || (cast(substr(a.node, 6) as int) - 1)
-	where a.run_id = '$R1' and a.node in ('dim_c2', 'dim_c3', 'dim_c4', 'dim_c5')
+	on b.run_id = a.run_id and b.node = 'dim_x' || (cast(substr(a.node, 6) as int) - 1)
+	where a.run_id = '$R1' and a.node in ('dim_x2', 'dim_x3', 'dim_x4', 'dim_x5')
 	and a.started_at < b.finished_at")"
 # about the critical path: the run's span is well under the sum of its nodes
 check "span vs work" "yes" "$(q "select case when extract(epoch from max(finished_at) - min(started_at))
@@ -204,24 +204,25 @@ leaves_before_l12() { # leaves_before_l12 RUN: leaf dimensions started before di
 	   where run_id = '$1' and node = 'dim_l12')"
 }
 # without history (run 1) leaves start in name order, dim_l12 among the last;
-# after it took 1.2 s (run 2) it is among the first
-check "slow leaf first" "yes" "$(n=$(leaves_before_l12 "$R4"); [ "$n" -le 2 ] && echo yes || echo "no: $n")"
+# after it took 1.2 s (run 2) it is among the first (3 other workers may
+# each have started a leaf while its view ran)
+check "slow leaf first" "yes" "$(n=$(leaves_before_l12 "$R4"); [ "$n" -le 3 ] && echo yes || echo "no: $n")"
 check "without history by name" "yes" "$(n=$(leaves_before_l12 "$R1"); [ "$n" -ge 6 ] && echo yes || echo "no: $n")"
 
 # ---- 5: --fail-fast --------------------------------------------------------
-seed_src "1000,c1,x" "1000,c1,y"
+seed_src "1000,x1,x" "1000,x1,y"
 run run --fail-fast --threads 2
 R5=$(last_run)
 check "fail-fast exit" 1 "$RC"
-check "fail-fast failed" "dim_c1" "$(q "select node from $M.dla_node_run where run_id = '$R5' and status = 'failed'")"
-check "fail-fast downstream" "upstream 'dim_c1' failed" "$(q "select message from $M.dla_node_run where run_id = '$R5' and node = 'dim_c2'")"
+check "fail-fast failed" "dim_x1" "$(q "select node from $M.dla_node_run where run_id = '$R5' and status = 'failed'")"
+check "fail-fast downstream" "upstream 'dim_x1' failed" "$(q "select message from $M.dla_node_run where run_id = '$R5' and node = 'dim_x2'")"
 has "fail-fast not started" "$W/out" "not started: --fail-fast after a failure"
 check "fail-fast started nothing after the failure" "0" "$(q "select count(*) from $M.dla_node_run
 	where run_id = '$R5' and status <> 'skipped' and started_at > (select finished_at
-	from $M.dla_node_run where run_id = '$R5' and node = 'dim_c1')")"
+	from $M.dla_node_run where run_id = '$R5' and node = 'dim_x1')")"
 check "fail-fast skipped the rest" "yes" "$(q "select case when count(*) > 10 then 'yes' else 'no' end
 	from $M.dla_node_run where run_id = '$R5' and status = 'skipped'")"
-case $(cat "$W/err") in *"node 'dim_c1' failed: "*"duplicate business key"*) ok ;;
+case $(cat "$W/err") in *"node 'dim_x1' failed: "*"duplicate business key"*) ok ;;
 	*) bad "fail-fast error on stderr: $(cat "$W/err")" ;; esac
 seed_src
 run retry --threads 4
@@ -237,22 +238,22 @@ run retry
 R6=$(q "select run_id from $M.dla_run where retry_of = '29990101T000000000000Z-1'")
 q "delete from $M.dla_run where run_id = '29990101T000000000000Z-1'" >/dev/null
 check "no-node retry exit" 0 "$RC"
-check "no-node retry ran the selector's nodes" "dim_c1 dim_c2 dim_c3 dim_c4 dim_c5" \
+check "no-node retry ran the selector's nodes" "dim_x1 dim_x2 dim_x3 dim_x4 dim_x5" \
 	"$(q "select node from $M.dla_node_run where run_id = '$R6' order by node" | tr '\n' ' ' | sed 's/ $//')"
 check "no-node retry as of that run" "29990101T000000000000Z-1|2026-03-01 00:00:00" \
 	"$(q "select retry_of, as_of from $M.dla_run where run_id = '$R6'")"
 
 # ---- 7: SIGTERM mid-run ------------------------------------------------------
-knob c1=30
+knob x1=30
 SUFFIX=" v2"
 seed_src
-before=$(q "select string_agg(name, ',' order by id) from presentation.dim_c1")
+before=$(q "select string_agg(name, ',' order by id) from presentation.dim_x1")
 "$DLA" --project "$W" --target "$TARGET" run --threads 4 --log-format json \
 	>"$W/out" 2>"$W/err" &     # not through dla(): $! must be dla itself
 BG=$!
 i=0
-while [ "$i" -lt 100 ]; do   # until dim_c1 sleeps in the database (10 s at most)
-	[ "$(q "select count(*) from pg_stat_activity where wait_event = 'PgSleep' and query like '%v_c1%'")" = 1 ] && break
+while [ "$i" -lt 100 ]; do   # until dim_x1 sleeps in the database (10 s at most)
+	[ "$(q "select count(*) from pg_stat_activity where wait_event = 'PgSleep' and query like '%v_x1%'")" = 1 ] && break
 	sleep 0.1; i=$((i + 1))
 done
 RT=$(last_run)
@@ -265,23 +266,23 @@ RC=$?
 BG=""
 check "SIGTERM exit" 143 "$RC"
 check "SIGTERM lock released" "0" "$(q "select count(*) from $M.dla_lock")"
-check "SIGTERM rolled back" "$before" "$(q "select string_agg(name, ',' order by id) from presentation.dim_c1")"
+check "SIGTERM rolled back" "$before" "$(q "select string_agg(name, ',' order by id) from presentation.dim_x1")"
 check "SIGTERM node row" "failed|interrupted by SIGTERM: statement cancelled, transaction rolled back" \
-	"$(q "select status, message from $M.dla_node_run where run_id = '$RT' and node = 'dim_c1'")"
+	"$(q "select status, message from $M.dla_node_run where run_id = '$RT' and node = 'dim_x1'")"
 check "SIGTERM cancelled at once" "yes" "$(q "select case when finished_at - started_at < interval '15 seconds'
-	then 'yes' else 'no' end from $M.dla_node_run where run_id = '$RT' and node = 'dim_c1'")"
+	then 'yes' else 'no' end from $M.dla_node_run where run_id = '$RT' and node = 'dim_x1'")"
 check "SIGTERM run row" "failed|interrupted by SIGTERM" "$(q "select status, message from $M.dla_run where run_id = '$RT'")"
 check "SIGTERM rest not started" "not started: run interrupted by SIGTERM" \
-	"$(q "select message from $M.dla_node_run where run_id = '$RT' and node = 'dim_c5'")"
+	"$(q "select message from $M.dla_node_run where run_id = '$RT' and node = 'dim_x5'")"
 json_ok "$W/out"
-"$PY" - "$W/out" <<'EOF' && ok || bad "SIGTERM JSON: sqlstate 57014 on dim_c1"
+"$PY" - "$W/out" <<'EOF' && ok || bad "SIGTERM JSON: sqlstate 57014 on dim_x1"
 import json, sys
 ends = {}
 for l in open(sys.argv[1]):
     e = json.loads(l)
     if e["event"] == "node_end":
         ends[e["node"]] = e
-e = ends["dim_c1"]["error"]
+e = ends["dim_x1"]["error"]
 assert e["sqlstate"] == "57014" and e["message"].startswith("interrupted by SIGTERM"), e
 EOF
 has "SIGTERM on stderr" "$W/err" "interrupted by SIGTERM"
@@ -289,7 +290,7 @@ knob
 seed_src
 run run
 check "rerun after SIGTERM" 0 "$RC"
-check "rerun loaded" "c1-1 v2,c1-2 v2,Unknown" "$(q "select string_agg(name, ',' order by id) from presentation.dim_c1")"
+check "rerun loaded" "x1-1 v2,x1-2 v2,Unknown" "$(q "select string_agg(name, ',' order by id) from presentation.dim_x1")"
 
 # ---- 8: the Airflow task, exactly as docs/airflow_dla_dag.py builds it ----
 mkdir -p "$W/stub/airflow/operators" "$W/bin"

@@ -1,0 +1,4 @@
+-- group x2; sleeps staging.knob.secs when read (PostgreSQL)
+select s.id, s.name
+from staging.src s, (select pg_sleep(k.secs) from staging.knob k where k.grp = 'x2') z
+where s.grp = 'x2'
