@@ -1,0 +1,1 @@
+select c.*, o.order_id from staging.customer c join staging.orders o using (customer_id)
