@@ -56,3 +56,11 @@ dla_meta.db, attached to warehouse.db). Query it with:
     select * from presentation.dim_customer order by customer_id, valid_from;"
 Views are per-connection (TEMP) on SQLite; \`dla run --dry-run\` prints every statement.
 MSG
+
+say "data tests: dla test (freshness warns: the demo data is from 2024)"
+"$DLA" test
+say "lineage: dla lineage --downstream staging.customer (which Tableau content changes?)"
+"$DLA" lineage --downstream staging.customer | sed -n '/^## Exposures/,/^$/p'
+"$DLA" lineage --format html -o "$WH/lineage.html"
+echo
+echo "lineage report (HTML): $(pwd)/$WH/lineage.html"
