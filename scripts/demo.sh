@@ -60,7 +60,7 @@ MSG
 say "data tests: dla test (freshness warns: the demo data is from 2024)"
 "$DLA" test
 say "lineage: dla lineage --downstream staging.customer (which Tableau content changes?)"
-"$DLA" lineage --downstream staging.customer | sed -n '/^## Exposures/,/^$/p'
+"$DLA" lineage --downstream staging.customer | awk '/^## /{ p = /^## Exposures/ } p'
 "$DLA" lineage --format html -o "$WH/lineage.html"
 echo
 echo "lineage report (HTML): $(pwd)/$WH/lineage.html"
