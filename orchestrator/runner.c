@@ -96,7 +96,11 @@ static void signals_catch(struct saved_signals *saved)
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = 0;        /* no SA_RESTART: a blocking call returns */
-	sigaction(SIGINT, &sa, &saved->old_int);
+	/* a SIGINT ignored when dla started (a background job of a
+	 * non-interactive shell, nohup-like wrappers) stays ignored */
+	sigaction(SIGINT, NULL, &saved->old_int);
+	if (saved->old_int.sa_handler != SIG_IGN)
+		sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, &saved->old_term);
 	/* a closed stdout (| head, a dead log shipper) must not kill a run
 	 * between its transactions and leave the lock behind: writes fail */

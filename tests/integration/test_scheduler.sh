@@ -11,7 +11,7 @@
 #     run that recorded no node, nothing-to-retry, unknown run id
 #   --fail-fast
 #   SIGTERM mid-run: rollback, lease renewed while the node ran, lock
-#     released, exit 143, a rerun succeeds
+#     released, exit 143, a rerun succeeds; SIGINT on SQLite: exit 130
 #   the Airflow task's command line exactly as docs/airflow_dla_dag.py
 #     builds it, the first try with the database down
 set -u
@@ -372,6 +372,37 @@ seed_src
 run retry --threads 4
 check "sqlite retry exit" 0 "$RC"
 has "sqlite retry summary" "$W/out" "done: success, 2 ok, 0 failed, 0 skipped"
+# SIGINT mid-load on SQLite: v_x1 counts to 10^8 when read; the statement
+# is interrupted (sqlite3_interrupt through SQLCancel) and rolled back
+cp "$W/views/v_x1.sql" "$W/v_x1.sql.orig"
+cat >"$W/views/v_x1.sql" <<'EOF'
+select s.id, s.name
+from staging.src s,
+     (with recursive c(i) as (select 1 union all select i + 1 from c where i < 100000000)
+      select count(*) as n from c) z
+where s.grp = 'x1'
+EOF
+"$PY" - "$DLA" "$W" >"$W/sigint" <<'EOF'
+import signal, subprocess, sys, time
+dla, w = sys.argv[1], sys.argv[2]
+p = subprocess.Popen([dla, "--project", w, "--target", "local", "run", "--select", "+dim_x1"],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+for line in p.stdout:
+    if "START dim_x1" in line:
+        time.sleep(0.5)
+        break
+t0 = time.time()
+p.send_signal(signal.SIGINT)
+out, err = p.communicate(timeout=60)
+print(p.returncode, "fast" if time.time() - t0 < 10 else "slow")
+EOF
+check "sqlite SIGINT exit" "130 fast" "$(cat "$W/sigint")"
+RI=$(last_run)
+check "sqlite SIGINT node" "failed|interrupted by SIGINT: statement cancelled, transaction rolled back" \
+	"$(q "select status, message from $M.dla_node_run where run_id = '$RI' and node = 'dim_x1'")"
+check "sqlite SIGINT lock released" "0" "$(q "select count(*) from $M.dla_lock")"
+check "sqlite SIGINT run" "failed|interrupted by SIGINT" "$(q "select status, message from $M.dla_run where run_id = '$RI'")"
+mv "$W/v_x1.sql.orig" "$W/views/v_x1.sql"
 for i in 1 2 3; do                             # repeated: no SQLITE_BUSY
 	run run --threads 8
 	check "sqlite parallel rerun $i" 0 "$RC"
