@@ -38,7 +38,8 @@
  * statements (dla_db_cancel: the transactions roll back) and record those
  * nodes `failed` with "interrupted by SIGTERM"; nodes not started are
  * `skipped`; the run is recorded failed, the lock released, and the
- * exit code is 130 / 143.  A second signal kills the process at once.
+ * exit code is 130 / 143.  A second signal kills the process at once.  A
+ * SIGINT ignored at start stays ignored; SIGPIPE is ignored during a run.
  *
  * Returns the process exit code (command.h).
  */
