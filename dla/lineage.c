@@ -895,6 +895,47 @@ enum dla_code dla_lineage_read_last_loads(struct dla_lineage *l, struct dla_ware
 	return nomem ? DLA_ERR_NOMEM : DLA_OK;
 }
 
+enum dla_code dla_lineage_read_last_tests(struct dla_lineage *l, struct dla_warehouse *wh,
+					  struct dla_db_error *err)
+{
+	struct dla_buf q = DLA_BUF_INIT;
+	struct dla_db_result *res = NULL;
+	bool nomem = false;
+	enum dla_code code;
+
+	dla_buf_adds(&q, "SELECT node, test_name, status FROM ");
+	meta_table(&q, wh, l->project, "dla_last_test");
+	dla_buf_adds(&q, " ORDER BY node, test_name");
+	code = query(wh, &q, NULL, &res, err);
+	if (code != DLA_OK)
+		return code;
+	for (size_t r = 0; r < res->n_rows && !nomem; r++) {
+		const char *node = dla_db_cell(res, r, 0), *name = dla_db_cell(res, r, 1);
+		const char *status = dla_db_cell(res, r, 2);
+		size_t idx = node ? dla_dag_find(l->dag, node) : NONE;
+		struct dla_lineage_node *ln;
+
+		if (idx == NONE || !status)
+			continue;
+		ln = &l->nodes[idx];
+		if (strcmp(status, "pass") == 0) {
+			ln->tests_passed++;
+		} else if (strcmp(status, "warn") == 0) {
+			ln->tests_warned++;
+		} else {
+			ln->tests_failed++;
+			ln->tests_failing = ln->tests_failing
+				? dla_arena_printf(&l->arena, "%s, %s", ln->tests_failing,
+						   name ? name : "?")
+				: keep(l, name ? name : "?", &nomem);
+			if (!ln->tests_failing)
+				nomem = true;
+		}
+	}
+	dla_db_result_free(res);
+	return nomem ? DLA_ERR_NOMEM : DLA_OK;
+}
+
 enum dla_code dla_lineage_read_freshness(struct dla_lineage *l, struct dla_warehouse *wh,
 					 const char *now)
 {

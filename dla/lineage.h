@@ -119,6 +119,9 @@ struct dla_lineage_node {
 	bool has_freshness;
 	const char *fresh_status;   /* "pass" | "warn" | "fail" | "error" */
 	const char *fresh_message;  /* datatest.h's verdict text */
+	/* dla_lineage_read_last_tests: the latest result of each data test */
+	size_t tests_passed, tests_failed, tests_warned;
+	const char *tests_failing;  /* "a, b" (failed or errored), or NULL */
 	/* dla_lineage_read_fields */
 	struct dla_field *fields;
 	size_t n_fields;
@@ -181,6 +184,11 @@ enum dla_code dla_lineage_read_run(struct dla_lineage *l, struct dla_warehouse *
 
 /* Reads the last load of every node from <meta>.dla_last_load. */
 enum dla_code dla_lineage_read_last_loads(struct dla_lineage *l, struct dla_warehouse *wh,
+					  struct dla_db_error *err);
+
+/* Reads the latest data test results (<meta>.dla_last_test, docs/TESTS.md)
+ * into each node's tests_* counts. */
+enum dla_code dla_lineage_read_last_tests(struct dla_lineage *l, struct dla_warehouse *wh,
 					  struct dla_db_error *err);
 
 /* Runs the freshness test of every included source with `freshness:`

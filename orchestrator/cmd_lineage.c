@@ -125,6 +125,8 @@ static int read_warehouse(struct dla_open_project *op, const struct dla_global_o
 	}
 	if (a->format == DLA_LINEAGE_HTML) {
 		code = dla_lineage_read_last_loads(l, &wh, &err);
+		if (code == DLA_OK)
+			code = dla_lineage_read_last_tests(l, &wh, &err);
 		if (code == DLA_OK) {
 			dla_time_now(now);
 			code = dla_lineage_read_freshness(l, &wh, now);

@@ -595,6 +595,22 @@ static void html_status(FILE *f, const char *status)
 	fputs("</span>", f);
 }
 
+/* "12 pass", "1 fail: one_current_version, 1 warn" (latest dla test results) */
+static void html_tests(FILE *f, const struct dla_lineage_node *ln)
+{
+	if (!ln->tests_passed && !ln->tests_failed && !ln->tests_warned)
+		return;
+	if (ln->tests_failed) {
+		fprintf(f, "<span class=\"st st-fail\">%zu fail</span> ", ln->tests_failed);
+		h(f, ln->tests_failing);
+	} else if (ln->tests_passed) {
+		fprintf(f, "<span class=\"st st-pass\">%zu pass</span>", ln->tests_passed);
+	}
+	if (ln->tests_warned)
+		fprintf(f, "%s<span class=\"st st-warn\">%zu warn</span>",
+			ln->tests_failed || ln->tests_passed ? " " : "", ln->tests_warned);
+}
+
 static const char html_style[] =
 	"body{font-family:-apple-system,Helvetica,Arial,sans-serif;margin:24px;color:#222}"
 	"h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd}"
@@ -668,7 +684,8 @@ static void write_html(FILE *f, const struct dla_lineage *l, const struct dla_li
 
 	fputs("<h2>Nodes</h2>\n<table id=\"nodes\">\n<tr><th>node</th><th>kind</th>"
 	      "<th>relation</th><th>level</th><th>last load</th><th>finished (UTC)</th>"
-	      "<th>age</th><th>rows +ins ~upd -exp xdel</th><th>freshness / message</th></tr>\n", f);
+	      "<th>age</th><th>rows +ins ~upd -exp xdel</th><th>data tests</th>"
+	      "<th>freshness / message</th></tr>\n", f);
 	for (size_t k = 0; k < dag->n; k++) {
 		size_t i = dag->order[k];
 		const struct dla_node *n = node_at(l, i);
@@ -693,14 +710,20 @@ static void write_html(FILE *f, const struct dla_lineage *l, const struct dla_li
 				fprintf(f, "%.19s", ln->last.finished_at);   /* whole seconds */
 			fprintf(f, "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>", age,
 				n->kind == DLA_NODE_VIEW ? "" : counts);
+			html_tests(f, ln);
+			fputs("</td><td>", f);
 			h(f, ln->last.message);
 		} else if (ln->has_freshness) {
 			fputs("-</td><td></td><td></td><td></td><td>", f);
+			html_tests(f, ln);
+			fputs("</td><td>", f);
 			html_status(f, ln->fresh_status);
 			fputc(' ', f);
 			h(f, ln->fresh_message);
 		} else {
 			fputs("<span class=\"muted\">-</span></td><td></td><td></td><td></td><td>", f);
+			html_tests(f, ln);
+			fputs("</td><td>", f);
 		}
 		fputs("</td></tr>\n", f);
 	}
