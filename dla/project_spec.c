@@ -423,8 +423,9 @@ static void parse_test(struct dla_loader *L, const struct dla_ynode *item, const
 		return;
 	}
 	if (t.kind == DLA_TEST_ACCEPTED_VALUES && t.n_values == 0) {
-		ld_error(L, key, "test 'accepted_values' needs 'values'");
-		return;
+		if (!(val && val->kind == DLA_YNODE_MAPPING && dla_ynode_get(val, "values")))
+			ld_error(L, key, "test 'accepted_values' needs 'values'");
+		return;       /* (a bad 'values' was reported) */
 	}
 	if (t.kind == DLA_TEST_RELATIONSHIPS && (!t.to || !t.field)) {
 		ld_error(L, key, "test 'relationships' needs 'to' and 'field'");

@@ -566,6 +566,84 @@ static void generation_survives_allocation_failures(void **state)
 	unload(f);
 }
 
+/* The loader's errors for `tests:` (project_spec.c), every one reported. */
+static void declared_test_errors(void **state)
+{
+	static const char dla_yml[] =
+		"name: t\ndefault_target: l\ntargets:\n  l: {dialect: sqlite, connection: x}\n";
+	static const char models[] =
+		"dimension: d\n"                                          /* 1 */
+		"schema: s\n"
+		"source: s.src\n"
+		"business_key: [id]\n"
+		"tests:\n"                                                /* 5 */
+		"  - not_nul: [a]\n"
+		"  - unique\n"
+		"  - accepted_values: {column: a}\n"
+		"  - relationships: {column: a, to: x}\n"
+		"  - custom: {sql: 'select 1'}\n"                         /* 10 */
+		"  - {not_null: [a], unique: [b]}\n"
+		"  - not_null: {columns: [a], severity: fatal}\n"
+		"  - accepted_values: {column: a, values: []}\n"
+		"  - unique: {column: a}\n"
+		"columns:\n"                                              /* 15 */
+		"  id: {tests: [not_null, unique]}\n"
+		"  a:\n"
+		"    tests:\n"
+		"      - not_null: {columns: [a]}\n"
+		"      - accepted_values: [x, y]\n"                       /* 20 */
+		"  b: {tests: not_null}\n"
+		"---\n"
+		"sources: [{name: src, schema: s}]\n";
+	static const char *const want[] = {
+		"models/m.yml:6:5: unknown key 'not_nul' (did you mean 'not_null'?)",
+		"models/m.yml:7:5: test 'unique' needs 'columns' (or use it under columns: "
+		"<name>: tests:)",
+		"models/m.yml:8:5: test 'accepted_values' needs 'values'",
+		"models/m.yml:9:5: test 'relationships' needs 'to' and 'field'",
+		"models/m.yml:10:5: test 'custom' needs 'name' and 'sql'",
+		"models/m.yml:11:5: a test must be a name like 'not_null' or a mapping with one "
+		"key like {unique: [a, b]}",
+		"models/m.yml:12:40: unknown severity 'fatal' (expected one of error, warn)",
+		"models/m.yml:13:42: 'values' must be a non-empty list of values",
+		"models/m.yml:14:14: 'column' is not an option of a unique test",
+		"models/m.yml:14:5: test 'unique' needs 'columns' (or use it under columns: "
+		"<name>: tests:)",
+		"models/m.yml:19:20: 'columns' is not an option of a column's not_null test",
+		"models/m.yml:21:14: 'tests' must be a list of tests",
+	};
+	struct dla_text_file files[] = {
+		{ "dla.yml", dla_yml, sizeof(dla_yml) - 1 },
+		{ "models/m.yml", models, sizeof(models) - 1 },
+	};
+	struct dla_project p;
+	struct dla_diags diags;
+	(void)state;
+
+	dla_diags_init(&diags);
+	assert_int_equal(dla_project_load_files(&p, "/nowhere", files, 2, NULL, NULL, &diags),
+			 DLA_ERR_INVALID);
+	for (size_t i = 0; getenv("DLA_SHOW") && i < diags.n; i++)
+		printf("%s:%d:%d: %s\n", diags.items[i].file, diags.items[i].line,
+		       diags.items[i].col, diags.items[i].message);
+	for (size_t i = 0; i < diags.n; i++) {
+		char line[512];
+		snprintf(line, sizeof(line), "%s:%d:%d: %s", diags.items[i].file,
+			 diags.items[i].line, diags.items[i].col, diags.items[i].message);
+		if (i >= sizeof(want) / sizeof(want[0]))
+			fail_msg("unexpected diagnostic: %s", line);
+		assert_string_equal(line, want[i]);
+	}
+	assert_int_equal(diags.n, sizeof(want) / sizeof(want[0]));
+	/* what could be read was kept: not_null a (line 12), the id tests, a's
+	 * not_null and accepted_values */
+	assert_int_equal(p.n_dimensions, 1);
+	assert_int_equal(p.dimensions[0].n_tests, 5);
+	assert_int_equal(p.dimensions[0].n_columns, 0);   /* tests are not overrides */
+	dla_project_release(&p);
+	dla_diags_release(&diags);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +651,7 @@ int main(void)
 		cmocka_unit_test(unversioned_dimension_and_fact_tests),
 		cmocka_unit_test(missing_table_and_columns),
 		cmocka_unit_test(declared_tests),
+		cmocka_unit_test(declared_test_errors),
 		cmocka_unit_test_setup_teardown(execute_counts_and_examples, sqlite_setup,
 						sqlite_teardown),
 		cmocka_unit_test_setup_teardown(execute_freshness, sqlite_setup, sqlite_teardown),
