@@ -47,6 +47,7 @@ scenario() {
 	TARGET=$1
 	WORK=$(mktemp -d)
 	cp -R "$HERE/projects/dims/." "$WORK/"
+	mkdir -p "$WORK/seeds"
 	if [ "$TARGET" = pg ]; then
 		psql -X -q -c "drop schema if exists presentation cascade; drop schema if exists staging cascade;
 			drop schema if exists dla_views cascade; drop schema if exists dla_meta cascade" >/dev/null 2>&1
