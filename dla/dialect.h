@@ -137,6 +137,10 @@ struct dla_dialect {
 	 * it does not set (psqlODBC: BoolsAsChar=0 so booleans describe as
 	 * booleans, not VARCHAR(5)); NULL for none. */
 	const char *connection_defaults;
+	/* True when one writer at a time is all the engine does well (SQLite:
+	 * concurrent write transactions fail with SQLITE_BUSY): the runner
+	 * then serialises table loads while views still run in parallel. */
+	bool single_writer;
 	/* True when views must be created on every new connection (SQLite). */
 	bool views_per_connection;
 	/* CREATE TEMPORARY TABLE name AS\n<select_sql> (trimmed as above). */

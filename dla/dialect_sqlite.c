@@ -230,6 +230,7 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.drop_view = sqlite_drop_view,
 	.views_per_connection = true,
 	.file_database = true,
+	.single_writer = true,
 	.create_temp_table_as = sqlite_create_temp_table_as,
 	.drop_temp_table = sqlite_drop_temp_table,
 	.columns_query = sqlite_columns_query,

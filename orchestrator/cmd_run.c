@@ -14,7 +14,7 @@
 
 enum {
 	OPT_SELECT, OPT_EXCLUDE, OPT_THREADS, OPT_AS_OF, OPT_FULL_REFRESH,
-	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_LOG_FORMAT
+	OPT_FAIL_FAST, OPT_DRY_RUN, OPT_LOG_FORMAT, OPT_TEST
 };
 
 static const struct dla_optspec run_options[] = {
@@ -24,6 +24,7 @@ static const struct dla_optspec run_options[] = {
 	{ "--as-of", 0, true, OPT_AS_OF },
 	{ "--full-refresh", 0, false, OPT_FULL_REFRESH },
 	{ "--fail-fast", 0, false, OPT_FAIL_FAST },
+	{ "--test", 0, false, OPT_TEST },
 	{ "--dry-run", 0, false, OPT_DRY_RUN },
 	{ "--log-format", 0, true, OPT_LOG_FORMAT },
 };
@@ -86,6 +87,7 @@ static int run_command(int argc, char **argv, const struct dla_global_opts *g)
 			break;
 		case OPT_FULL_REFRESH: o.full_refresh = true; break;
 		case OPT_FAIL_FAST: o.fail_fast = true; break;
+		case OPT_TEST: o.run_tests = true; break;
 		case OPT_DRY_RUN: o.dry_run = true; break;
 		case OPT_LOG_FORMAT:
 			if (!strcmp(value, "json"))
@@ -153,6 +155,9 @@ const struct dla_command cmd_run_entry = {
 	"  --full-refresh      rebuild facts from their source (never dimensions)\n"
 	"  --fail-fast         start no new node after the first failure (running\n"
 	"                      nodes finish)\n"
+	"  --test              run each dimension's and fact's data tests right after\n"
+	"                      it loads; a failing error-severity test fails the\n"
+	"                      node (its load stays committed; downstream is skipped)\n"
 	"  --dry-run           print the plan and every statement; execute nothing\n"
 	"  --log-format F      text (default) or json: one JSON object per line\n"
 	"\n"

@@ -11,6 +11,7 @@
  */
 #include "runner.h"
 #include "alloc.h"
+#include "datatest.h"
 #include "buf.h"
 #include "load.h"
 #include "meta.h"
@@ -224,6 +225,7 @@ struct node_result {
 	size_t index;          /* its "N of M" */
 	int worker;            /* 1-based */
 	bool cancelled;        /* its connection was cancelled meanwhile */
+	struct dla_datatest_outcome *tests;  /* --test: owned, recorded by main */
 };
 
 struct run_state;
@@ -331,6 +333,32 @@ static void record_lineage(struct run_state *st, const struct dla_node *n)
 					    n->relation, &err) != DLA_OK)
 			record_failed_write(st, "lineage", &err);
 	}
+	/* a fact that inferred members also wrote those dimensions (from its
+	 * source's business keys) */
+	if (n->kind == DLA_NODE_FACT && st->res[n - dag->nodes].counts.inferred > 0) {
+		const struct dla_fact *f = n->spec.fact;
+		size_t src = dla_dag_find(dag, f->source);
+
+		for (size_t l = 0; l < f->n_lookups; l++) {
+			size_t dim = dla_dag_find(dag, f->lookups[l].dimension);
+			struct dla_db_error err;
+
+			bool seen = false;
+
+			if (f->lookups[l].on_missing != DLA_MISSING_INFER ||
+			    src == (size_t)-1 || dim == (size_t)-1)
+				continue;
+			for (size_t e = 0; e < l && !seen; e++)   /* role-playing */
+				seen = f->lookups[e].on_missing == DLA_MISSING_INFER &&
+				       dla_dag_find(dag, f->lookups[e].dimension) == dim;
+			if (seen)
+				continue;
+			if (dla_meta_lineage_record(&st->meta, st->run_id, n->name,
+						    dag->nodes[src].relation,
+						    dag->nodes[dim].relation, &err) != DLA_OK)
+				record_failed_write(st, "lineage", &err);
+		}
+	}
 }
 
 static void record_node(struct run_state *st, const struct dla_node *n,
@@ -403,6 +431,36 @@ static bool worker_connect(struct worker *w)
 }
 
 /* Runs node idx on w's connection (mu not held). */
+/* --test: the node's data tests on the worker's connection, right after its
+ * load committed (they only read).  A failing error-severity test fails the
+ * node, so everything downstream is skipped. */
+static void run_node_tests(struct worker *w, size_t idx, struct node_result *r)
+{
+	struct run_state *st = w->st;
+	struct dla_buf msg = DLA_BUF_INIT;
+	enum dla_code trc;
+
+	r->tests = dla_calloc(1, sizeof(*r->tests));
+	if (!r->tests) {
+		r->rc = DLA_ERR_NOMEM;
+		r->message = dla_strdup("data tests could not run: out of memory");
+		return;
+	}
+	trc = dla_datatest_run_node(&w->wh, &st->op->project, &st->op->dag, idx, NULL,
+				    NULL, r->tests);
+	if (trc == DLA_OK && !r->tests->failed)
+		return;
+	if (trc != DLA_OK)
+		dla_buf_addf(&msg, "loaded, but its data tests could not run: %s",
+			     dla_strerror(trc));
+	else
+		dla_datatest_outcome_message(r->tests, &msg);
+	r->rc = trc == DLA_ERR_CONN_DEAD ? DLA_ERR_CONN_DEAD : DLA_ERR_DATA;
+	r->message = dla_buf_detach(&msg);
+	if (!r->message)
+		r->message = dla_strdup("data tests failed");
+}
+
 static void worker_run_node(struct worker *w, size_t idx, double ready_at)
 {
 	struct run_state *st = w->st;
@@ -437,7 +495,11 @@ static void worker_run_node(struct worker *w, size_t idx, double ready_at)
 	if (serialized)
 		pthread_mutex_unlock(&st->write_mu);
 	r->cancelled = dla_db_cancelled(w->wh.db);
-	if (r->rc != DLA_OK) {
+	if (r->rc == DLA_OK && st->o->run_tests && writes_tables(n))
+		run_node_tests(w, idx, r);
+	if (r->rc != DLA_OK && r->message) {
+		/* the tests failed it: message already set */
+	} else if (r->rc != DLA_OK) {
 		const char *text = err.len && !dla_buf_failed(&err) ? err.buf
 								    : dla_strerror(r->rc);
 		char why[160] = "";
@@ -574,6 +636,13 @@ static void report_done(struct run_state *st, size_t idx, struct tally *t)
 	progress_node(st, idx, r, &pn, detail);
 	pn.status = r->rc == DLA_OK ? "success" : "failed";
 	record_node(st, n, pn.status, r);
+	if (r->tests) {
+		(void)dla_datatest_outcome_record(&st->meta, st->run_id, "run", r->tests,
+						  NULL);
+		dla_datatest_outcome_release(r->tests);
+		dla_free(r->tests);
+		r->tests = NULL;
+	}
 	if (r->rc == DLA_OK) {
 		t->ok++;
 		record_lineage(st, n);
@@ -1124,15 +1193,20 @@ int dla_runner_run(struct dla_open_project *op, const struct dla_global_opts *g,
 	} else {
 		st.meta.db = st.wh.db;
 		st.meta.dialect = st.wh.dialect;
-		st.serialize_writers = strcasecmp(dla_db_dbms_name(st.wh.db), "SQLite") == 0;
+		st.serialize_writers = st.wh.dialect->single_writer;
 		exit_code = run_locked_phases(&st, selected, chosen);
 		dla_warehouse_close(&st.wh);
 	}
 	signals_restore(&saved);
 out:
 	if (st.res)
-		for (size_t i = 0; i < dag->n; i++)
+		for (size_t i = 0; i < dag->n; i++) {
 			dla_free(st.res[i].message);
+			if (st.res[i].tests) {
+				dla_datatest_outcome_release(st.res[i].tests);
+				dla_free(st.res[i].tests);
+			}
+		}
 	dla_free(st.workers);
 	dla_free(st.done_q);
 	dla_free(st.res);

@@ -87,6 +87,9 @@ struct dla_run_opts {
 	bool dry_run;
 	bool full_refresh;
 	bool json_log;
+	bool run_tests;              /* --test: each load's data tests right after
+					it commits; a failing error-severity test
+					fails the node */
 	dla_run_chooser chooser;     /* NULL: run `selected` */
 	void *chooser_ctx;
 };

@@ -1,0 +1,1 @@
+select product_id, category from presentation.dim_product
