@@ -152,6 +152,7 @@ static size_t emit_any_distinct(struct dim_gen *g, struct dla_buf *b, const char
 	return terms;
 }
 
+static bool tracked(enum dla_scd_type t) { return t != DLA_SCD_0; }
 static bool versioning(enum dla_scd_type t) { return t == DLA_SCD_2 || t == DLA_SCD_6; }
 
 static void emit_change_time(struct dim_gen *g, struct dla_buf *b)
@@ -378,16 +379,14 @@ done:
 /* ---- window helpers ----------------------------------------------------- */
 
 /* The order of a key's events: its latest stored version first (dla_o 0),
- * then the staged rows by change time. */
+ * then the staged rows by change time -- unique within a key (checked), so
+ * the default frame of an ordered window is a running one. */
 enum win_order {
-	WIN_NONE,      /* PARTITION BY only */
 	WIN_ORDERED,   /* ORDER BY dla_o, dla_t (default frame) */
-	WIN_RUNNING,   /* ... ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW */
-	WIN_WHOLE,     /* ... ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING */
-	WIN_LAST_FIRST /* ORDER BY dla_o DESC, dla_t DESC */
+	WIN_WHOLE      /* ... ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING */
 };
 
-/* " OVER (PARTITION BY a.<key>...[, a.<part>] ORDER BY ...)" */
+/* " OVER (PARTITION BY a.<key>...[, a.<part>[, a.<part2>]] ORDER BY ...)" */
 static void emit_over(struct dim_gen *g, struct dla_buf *b, const char *a, const char *part,
 		      const char *part2, enum win_order order)
 {
@@ -397,20 +396,9 @@ static void emit_over(struct dim_gen *g, struct dla_buf *b, const char *a, const
 		dla_buf_addf(b, ", %s.%s", a, part);
 	if (part2)
 		dla_buf_addf(b, ", %s.%s", a, part2);
-	switch (order) {
-	case WIN_NONE:
-		break;
-	case WIN_LAST_FIRST:
-		dla_buf_addf(b, " ORDER BY %s.dla_o DESC, %s.dla_t DESC", a, a);
-		break;
-	default:
-		dla_buf_addf(b, " ORDER BY %s.dla_o, %s.dla_t", a, a);
-		if (order == WIN_RUNNING)
-			dla_buf_adds(b, " ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW");
-		else if (order == WIN_WHOLE)
-			dla_buf_adds(b, " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING");
-		break;
-	}
+	dla_buf_addf(b, " ORDER BY %s.dla_o, %s.dla_t", a, a);
+	if (order == WIN_WHOLE)
+		dla_buf_adds(b, " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING");
 	dla_buf_addch(b, ')');
 }
 
@@ -587,6 +575,14 @@ static void emit_key_checks(struct dim_gen *g, struct dla_stmts *out)
 
 /* ---- the key's latest stored version ---------------------------------- */
 
+/* "(SELECT DISTINCT <key> FROM dla_stage)": the staged keys, once each. */
+static void emit_staged_keys(struct dim_gen *g, struct dla_buf *b)
+{
+	dla_buf_adds(b, "(SELECT DISTINCT ");
+	emit_bk_list(g, b, NULL);
+	dla_buf_addf(b, " FROM %s)", DLA_STAGE_TABLE);
+}
+
 /* dla_base: for every key the load may touch (staged keys; with on_delete:
  * close also every live key), its latest version: surrogate key dla_sk,
  * attributes, type 3 previous columns, dla_bfrom / dla_bto (its interval,
@@ -595,7 +591,16 @@ static void emit_key_checks(struct dim_gen *g, struct dla_stmts *out)
 static void emit_base(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf cols = DLA_BUF_INIT, where = DLA_BUF_INIT, sel = DLA_BUF_INIT;
+	struct dla_buf keys = DLA_BUF_INIT;
 	bool latest = g->versioned && g->deleted;   /* the key may have no current row */
+
+	/* a snapshot has one row per key (checked): join it whole, to mark
+	 * the keys whose row equals their live version (dla_same = 1, left
+	 * out of the events: most of a snapshot) */
+	if (g->delta)
+		emit_staged_keys(g, &keys);
+	else
+		dla_buf_adds(&keys, DLA_STAGE_TABLE);
 
 	dla_buf_addf(&cols, "t.%s AS dla_sk, ", g->sk);
 	emit_bk_list(g, &cols, "t");
@@ -615,6 +620,22 @@ static void emit_base(struct dim_gen *g, struct dla_stmts *out)
 	} else {
 		dla_buf_adds(&cols, ", 0 AS dla_bclosed");
 	}
+	if (g->delta) {
+		dla_buf_adds(&cols, ", 0 AS dla_same");
+	} else {
+		dla_buf_addf(&cols, ",\n       CASE WHEN k.%s IS NOT NULL AND ",
+			     g->dim->business_key.items[0]);
+		if (g->versioned)
+			dla_buf_addf(&cols, "t.%s = %s", g->hk->is_current, g->d->true_literal);
+		else if (g->deleted)
+			dla_buf_addf(&cols, "COALESCE(t.%s, %s) = %s", g->hk->is_deleted,
+				     g->d->false_literal, g->d->false_literal);
+		else
+			dla_buf_adds(&cols, "1 = 1");
+		dla_buf_adds(&cols, " AND NOT ");
+		emit_any_distinct(g, &cols, "t", "k", tracked);
+		dla_buf_adds(&cols, " THEN 1 ELSE 0 END AS dla_same");
+	}
 
 	dla_buf_addf(&where, "t.%s <> -1", g->sk);
 	if (g->inferred)
@@ -622,9 +643,9 @@ static void emit_base(struct dim_gen *g, struct dla_stmts *out)
 			     g->d->false_literal, g->d->false_literal);
 	if (g->versioned && !latest)
 		dla_buf_addf(&where, " AND t.%s = %s", g->hk->is_current, g->d->true_literal);
-	dla_buf_addf(&where, "\n  AND (EXISTS (SELECT 1 FROM %s s WHERE ", DLA_STAGE_TABLE);
-	emit_bk_join(g, &where, "s", "t");
-	dla_buf_addch(&where, ')');
+	/* staged keys by a join, not EXISTS: SQLite indexes a join's
+	 * temporary side automatically, a correlated subquery it scans */
+	dla_buf_addf(&where, "\n  AND (k.%s IS NOT NULL", g->dim->business_key.items[0]);
 	if (g->close) {
 		if (g->versioned)
 			dla_buf_addf(&where, " OR t.%s = %s", g->hk->is_current,
@@ -643,16 +664,24 @@ static void emit_base(struct dim_gen *g, struct dla_stmts *out)
 			if (g->attrs[i].scd == DLA_SCD_3)
 				dla_buf_addf(&sel, ", b.%s", g->attrs[i].extra);
 		}
-		dla_buf_addf(&sel, ", b.dla_bfrom, b.dla_bto, b.dla_bclosed\nFROM (SELECT %s,\n"
+		dla_buf_addf(&sel, ", b.dla_bfrom, b.dla_bto, b.dla_bclosed, b.dla_same\n"
+			     "FROM (SELECT %s,\n"
 			     "       ROW_NUMBER() OVER (PARTITION BY ", cols.buf);
 		emit_bk_list(g, &sel, "t");
 		dla_buf_addf(&sel, " ORDER BY t.%s DESC) AS dla_rn\n      FROM %s t\n"
-			     "      WHERE %s) b\nWHERE b.dla_rn = 1", g->hk->valid_from,
-			     g->target.buf, where.buf);
+			     "      LEFT JOIN %s k ON ", g->hk->valid_from, g->target.buf,
+			     keys.buf);
+		emit_bk_join(g, &sel, "k", "t");
+		dla_buf_addf(&sel, "\n      WHERE %s) b\nWHERE b.dla_rn = 1", where.buf);
 	} else {
-		dla_buf_addf(&sel, "SELECT %s\nFROM %s t\nWHERE %s", cols.buf, g->target.buf,
-			     where.buf);
+		dla_buf_addf(&sel, "SELECT %s\nFROM %s t\nLEFT JOIN %s k ON ", cols.buf,
+			     g->target.buf, keys.buf);
+		emit_bk_join(g, &sel, "k", "t");
+		dla_buf_addf(&sel, "\nWHERE %s", where.buf);
 	}
+	if (dla_buf_failed(&keys))
+		sel.failed = true;
+	dla_buf_release(&keys);
 	if (dla_buf_failed(&cols) || dla_buf_failed(&where))
 		sel.failed = true;
 	dla_buf_release(&cols);
@@ -717,6 +746,8 @@ static void emit_seq(struct dim_gen *g, struct dla_stmts *out)
 	dla_buf_addf(&sel, ",\n       %s AS dla_t, 0 AS dla_o, 0 AS dla_del, b.dla_bclosed AS "
 		     "dla_dead, b.dla_sk, NULL AS dla_isk%s, b.dla_bclosed, 0 AS dla_late\n"
 		     "FROM %s b", g->versioned ? "b.dla_bfrom" : "NULL", hist, DLA_BASE_TABLE);
+	if (!g->delta)
+		dla_buf_adds(&sel, "\nWHERE b.dla_same = 0");
 
 	dla_buf_adds(&sel, "\nUNION ALL\nSELECT ");
 	emit_bk_list(g, &sel, "s");
@@ -738,6 +769,8 @@ static void emit_seq(struct dim_gen *g, struct dla_stmts *out)
 		emit_bk_join(g, &sel, "i", "s");
 		dla_buf_addf(&sel, " AND i.%s = %s", g->hk->is_inferred, g->d->true_literal);
 	}
+	if (!g->delta)
+		dla_buf_adds(&sel, "\nWHERE b.dla_same IS NULL OR b.dla_same = 0");
 
 	if (g->close) {
 		dla_buf_adds(&sel, "\nUNION ALL\nSELECT ");
@@ -754,10 +787,12 @@ static void emit_seq(struct dim_gen *g, struct dla_stmts *out)
 		} else {
 			dla_buf_adds(&sel, "0");
 		}
-		dla_buf_addf(&sel, "\nFROM %s b\nWHERE b.dla_bclosed = 0 AND NOT EXISTS "
-			     "(SELECT 1 FROM %s s WHERE ", DLA_BASE_TABLE, DLA_STAGE_TABLE);
-		emit_bk_join(g, &sel, "s", "b");
-		dla_buf_addch(&sel, ')');
+		dla_buf_addf(&sel, "\nFROM %s b\nLEFT JOIN ", DLA_BASE_TABLE);
+		emit_staged_keys(g, &sel);
+		dla_buf_adds(&sel, " k ON ");
+		emit_bk_join(g, &sel, "k", "b");
+		dla_buf_addf(&sel, "\nWHERE b.dla_bclosed = 0 AND k.%s IS NULL",
+			     g->dim->business_key.items[0]);
 	}
 	add_ddl(g, out, "events of each key", DLA_SEQ_TABLE, &sel);
 }
@@ -814,11 +849,11 @@ static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 	}
 	dla_buf_adds(&b, "SELECT ");
 	emit_bk_list(g, &b, "x");
-	dla_buf_addf(&b, ", x.dla_t\nFROM %s x\nWHERE x.dla_late = 1 AND x.dla_del = 1\n"
-		     "  AND NOT EXISTS (SELECT 1 FROM %s e WHERE ", DLA_SEQ_TABLE, g->target.buf);
+	dla_buf_addf(&b, ", x.dla_t\nFROM %s x\nLEFT JOIN %s e ON ", DLA_SEQ_TABLE,
+		     g->target.buf);
 	emit_bk_join(g, &b, "e", "x");
-	dla_buf_addf(&b, " AND e.%s = x.dla_t)\n  AND EXISTS (SELECT 1 FROM %s v WHERE ",
-		     g->hk->valid_to, g->target.buf);
+	dla_buf_addf(&b, " AND e.%s = x.dla_t\nLEFT JOIN %s v ON ", g->hk->valid_to,
+		     g->target.buf);
 	emit_bk_join(g, &b, "v", "x");
 	dla_buf_addf(&b, " AND v.%s <= x.dla_t AND ", g->hk->valid_from);
 	if (g->in->project->open_end)
@@ -826,7 +861,9 @@ static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 	else
 		dla_buf_addf(&b, "(v.%s IS NULL OR x.dla_t < v.%s)", g->hk->valid_to,
 			     g->hk->valid_to);
-	dla_buf_adds(&b, ")\nORDER BY ");
+	dla_buf_addf(&b, "\nWHERE x.dla_late = 1 AND x.dla_del = 1 AND e.%s IS NULL AND "
+		     "v.%s IS NOT NULL", g->sk, g->sk);
+	dla_buf_adds(&b, "\nORDER BY ");
 	emit_bk_list(g, &b, "x");
 	dla_buf_adds(&b, ", x.dla_t\nLIMIT 5");
 	if (g->delta)
@@ -843,12 +880,25 @@ static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 
 /* ---- the change set ------------------------------------------------------ */
 
-/* Level 1 over the non-late events q of each key: the action of each event
- * and, per type 3 column, the value it replaces and whether it changed.
- *   B  the stored latest version        D  a delete of a live key
- *   N  a new key, or a deleted key back  V  a type 2/6 column changed
- *   U  only type 1/3 columns changed    I  first row of an inferred member
- *   -  nothing changes */
+/*
+ * dla_chg is built by one statement of nested window queries over the
+ * non-late events q of each key.  Each level adds what needs the previous
+ * level's windows; windows share their definitions where they can (every
+ * distinct window is one sort):
+ *   l1  the action of each event against the previous one, whether it is
+ *       the key's last event, and per type 3 column the value it replaces
+ *       and whether it changed:
+ *         B  the stored latest version        D  a delete of a live key
+ *         N  a new key, or a deleted key back  V  a type 2/6 column changed
+ *         U  only type 1/3 columns changed    I  first row of an inferred member
+ *         -  nothing changes
+ *   l2  dla_isl: the version each event belongs to (running count of B, N,
+ *       V, D, I) and per type 3 column the run of equal values it is in;
+ *   l3  per type 3 column, the value it replaced when it last changed;
+ *   l4  the value each attribute gets (emit_attr_value);
+ *   l5  versioned: the version-starting events with the start of the next
+ *       one (dla_next_t, dla_next_a); unversioned: the key's last value row.
+ */
 static void emit_level1(struct dim_gen *g, struct dla_buf *b)
 {
 	struct dla_buf dead = DLA_BUF_INIT;
@@ -868,6 +918,9 @@ static void emit_level1(struct dim_gen *g, struct dla_buf *b)
 			     "q.dla_bto THEN q.dla_bto ELSE q.dla_t END AS dla_eff,");
 	else
 		dla_buf_adds(b, "q.dla_t AS dla_eff,");
+	dla_buf_adds(b, "\n       CASE WHEN LEAD(q.dla_o)");
+	emit_over(g, b, "q", NULL, NULL, WIN_ORDERED);
+	dla_buf_adds(b, " IS NULL THEN 1 ELSE 0 END AS dla_klast,");
 	dla_buf_adds(b, "\n       CASE WHEN q.dla_o = 0 THEN 'B'");
 	if (g->deleted)
 		dla_buf_addf(b, "\n            WHEN q.dla_del = 1 THEN CASE WHEN %s = 0 THEN "
@@ -911,9 +964,10 @@ static void emit_level1(struct dim_gen *g, struct dla_buf *b)
 }
 
 /* Value an attribute column (or its type 3/6 companion) gets in the change
- * row of alias a (level 4): type 0 the key's first value, type 1 and type 6
- * current columns the key's last value, type 3 the value at the end of the
- * version (versioned) or of the batch, type 2/6 the event's own value. */
+ * row (level 4): type 0 the key's first value, type 1 and type 6 current
+ * columns the key's last value, type 3 the value at the end of the version
+ * (versioned) or of the batch, type 2/6 the event's own value.  "First" and
+ * "last" are over the key's value rows (not its deletes). */
 enum attr_value { AV_OWN, AV_FIRST, AV_LAST, AV_VERSION_END };
 
 static void emit_attr_value(struct dim_gen *g, struct dla_buf *b, const char *col,
@@ -925,7 +979,7 @@ static void emit_attr_value(struct dim_gen *g, struct dla_buf *b, const char *co
 		break;
 	case AV_FIRST:
 		dla_buf_addf(b, "FIRST_VALUE(l3.%s)", col);
-		emit_over(g, b, "l3", "dla_del", NULL, WIN_ORDERED);
+		emit_over(g, b, "l3", "dla_del", NULL, WIN_WHOLE);
 		break;
 	case AV_LAST:
 		dla_buf_addf(b, "LAST_VALUE(l3.%s)", col);
@@ -946,11 +1000,9 @@ static void emit_change_set(struct dim_gen *g, struct dla_stmts *out)
 	emit_level1(g, &l1);
 
 	/* level 5 (outermost) and 4: the change rows */
-	if (g->versioned)
-		dla_buf_adds(&sel, "SELECT l4.*,\n       LEAD(l4.dla_eff)");
-	else
-		dla_buf_adds(&sel, "SELECT l4.*");
+	dla_buf_adds(&sel, "SELECT l4.*");
 	if (g->versioned) {
+		dla_buf_adds(&sel, ",\n       LEAD(l4.dla_eff)");
 		emit_over(g, &sel, "l4", NULL, NULL, WIN_ORDERED);
 		dla_buf_adds(&sel, " AS dla_next_t, LEAD(l4.dla_action)");
 		emit_over(g, &sel, "l4", NULL, NULL, WIN_ORDERED);
@@ -995,11 +1047,16 @@ static void emit_change_set(struct dim_gen *g, struct dla_stmts *out)
 		dla_buf_release(&pv);
 	}
 	if (!g->versioned) {
-		dla_buf_adds(&sel, ",\n             LAST_VALUE(l3.dla_dead)");
-		emit_over(g, &sel, "l3", NULL, NULL, WIN_WHOLE);
-		dla_buf_adds(&sel, " AS dla_fdead,\n             ROW_NUMBER()");
-		emit_over(g, &sel, "l3", "dla_del", NULL, WIN_LAST_FIRST);
-		dla_buf_adds(&sel, " AS dla_rn");
+		/* the key's last value row, and whether the key ends deleted: a
+		 * value row followed by any event is followed by a delete */
+		dla_buf_adds(&sel, ",\n             CASE WHEN l3.dla_klast = 0 THEN 1 ELSE "
+			     "l3.dla_dead END AS dla_fdead,\n             CASE WHEN l3.dla_o = "
+			     "LAST_VALUE(l3.dla_o)");
+		emit_over(g, &sel, "l3", "dla_del", NULL, WIN_WHOLE);
+		dla_buf_adds(&sel, "\n                  AND (l3.dla_o = 0 OR l3.dla_t = "
+			     "LAST_VALUE(l3.dla_t)");
+		emit_over(g, &sel, "l3", "dla_del", NULL, WIN_WHOLE);
+		dla_buf_adds(&sel, ") THEN 1 ELSE 0 END AS dla_last");
 	}
 
 	/* level 3: per type 3 column, the value it replaced when it last changed */
@@ -1018,28 +1075,25 @@ static void emit_change_set(struct dim_gen *g, struct dla_stmts *out)
 		dla_buf_release(&isl);
 	}
 
-	/* level 2: versions (islands of events), keys with a change */
+	/* level 2: versions and runs of equal type 3 values (the events of a
+	 * key are ordered uniquely, so the default frame is a running one) */
 	dla_buf_adds(&sel, "\n            FROM (SELECT l1.*,\n                         SUM(CASE "
 		     "WHEN l1.dla_action IN ('B', 'N', 'V', 'D', 'I') THEN 1 ELSE 0 END)");
-	emit_over(g, &sel, "l1", NULL, NULL, WIN_RUNNING);
-	dla_buf_adds(&sel, " AS dla_isl,\n                         MAX(CASE WHEN l1.dla_action "
-		     "IN ('N', 'V', 'D', 'I', 'U') THEN 1 ELSE 0 END)");
-	emit_over(g, &sel, "l1", NULL, NULL, WIN_NONE);
-	dla_buf_adds(&sel, " AS dla_any");
+	emit_over(g, &sel, "l1", NULL, NULL, WIN_ORDERED);
+	dla_buf_adds(&sel, " AS dla_isl");
 	for (size_t i = 0; i < g->n_attrs; i++) {
 		const char *c = g->attrs[i].name;
 		if (g->attrs[i].scd != DLA_SCD_3)
 			continue;
 		dla_buf_addf(&sel, ",\n                         SUM(l1.dla_c3_%s)", c);
-		emit_over(g, &sel, "l1", "dla_del", NULL, WIN_RUNNING);
+		emit_over(g, &sel, "l1", NULL, NULL, WIN_ORDERED);
 		dla_buf_addf(&sel, " AS dla_i3_%s", c);
 	}
-	dla_buf_addf(&sel, "\n                  FROM (%s) l1) l2\n            WHERE l2.dla_any = 1) l3) l4",
-		     l1.buf);
+	dla_buf_addf(&sel, "\n                  FROM (%s) l1) l2) l3) l4", l1.buf);
 	if (g->versioned)
 		dla_buf_adds(&sel, "\nWHERE l4.dla_action IN ('B', 'N', 'V', 'D', 'I')");
 	else
-		dla_buf_adds(&sel, "\nWHERE l4.dla_del = 0 AND l4.dla_rn = 1");
+		dla_buf_adds(&sel, "\nWHERE l4.dla_del = 0 AND l4.dla_last = 1");
 	if (dla_buf_failed(&l1))
 		sel.failed = true;
 	dla_buf_release(&l1);

@@ -60,16 +60,19 @@ LIMIT 5;
 -- ddl: latest version of each key
 CREATE TEMP TABLE dla_base AS
 SELECT t.customer_sk AS dla_sk, t.customer_id, t.full_name, t.email, t.city, t.country, t.previous_country, t.segment, t.signup_channel, t.valid_from AS dla_bfrom, t.valid_to AS dla_bto,
-       CASE WHEN t.is_current = 1 THEN 0 ELSE 1 END AS dla_bclosed
+       CASE WHEN t.is_current = 1 THEN 0 ELSE 1 END AS dla_bclosed,
+       CASE WHEN k.customer_id IS NOT NULL AND t.is_current = 1 AND NOT ((t.full_name IS NOT k.full_name) OR (t.email IS NOT k.email) OR (t.city IS NOT k.city) OR (t.country IS NOT k.country) OR (t.segment IS NOT k.segment)) THEN 1 ELSE 0 END AS dla_same
 FROM presentation.dim_customer t
+LEFT JOIN dla_stage k ON k.customer_id = t.customer_id
 WHERE t.customer_sk <> -1 AND t.is_current = 1
-  AND (EXISTS (SELECT 1 FROM dla_stage s WHERE s.customer_id = t.customer_id));
+  AND (k.customer_id IS NOT NULL);
 
 -- ddl: events of each key
 CREATE TEMP TABLE dla_seq AS
 SELECT b.customer_id, b.full_name, b.email, b.city, b.country, b.segment, b.signup_channel, b.previous_country AS dla_pp_country,
        b.dla_bfrom AS dla_t, 0 AS dla_o, 0 AS dla_del, b.dla_bclosed AS dla_dead, b.dla_sk, NULL AS dla_isk, b.dla_bfrom, b.dla_bto, b.dla_bclosed, 0 AS dla_late
 FROM dla_base b
+WHERE b.dla_same = 0
 UNION ALL
 SELECT s.customer_id, s.full_name, s.email, s.city, s.country, s.segment, s.signup_channel, NULL,
        s.dla_t, 1, s.dla_del, s.dla_del, b.dla_sk, NULL, b.dla_bfrom, b.dla_bto, b.dla_bclosed,
@@ -77,7 +80,8 @@ SELECT s.customer_id, s.full_name, s.email, s.city, s.country, s.segment, s.sign
             WHEN s.dla_t <= b.dla_bfrom AND ((s.full_name IS NOT b.full_name) OR (s.city IS NOT b.city) OR (s.segment IS NOT b.segment)) THEN 1
             ELSE 0 END
 FROM dla_stage s
-LEFT JOIN dla_base b ON b.customer_id = s.customer_id;
+LEFT JOIN dla_base b ON b.customer_id = s.customer_id
+WHERE b.dla_same IS NULL OR b.dla_same = 0;
 
 -- check: back-dated rows
 SELECT x.customer_id, x.dla_t
@@ -101,15 +105,15 @@ FROM (SELECT l3.customer_id, l3.dla_t, l3.dla_eff, l3.dla_o, l3.dla_del, l3.dla_
              LAST_VALUE(l3.dla_pv_country) OVER (PARTITION BY l3.customer_id, l3.dla_isl ORDER BY l3.dla_o, l3.dla_t ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS previous_country,
              l3.segment AS segment,
              LAST_VALUE(l3.segment) OVER (PARTITION BY l3.customer_id, l3.dla_del ORDER BY l3.dla_o, l3.dla_t ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS current_segment,
-             FIRST_VALUE(l3.signup_channel) OVER (PARTITION BY l3.customer_id, l3.dla_del ORDER BY l3.dla_o, l3.dla_t) AS signup_channel
+             FIRST_VALUE(l3.signup_channel) OVER (PARTITION BY l3.customer_id, l3.dla_del ORDER BY l3.dla_o, l3.dla_t ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS signup_channel
       FROM (SELECT l2.*,
                    FIRST_VALUE(l2.dla_p3_country) OVER (PARTITION BY l2.customer_id, l2.dla_del, l2.dla_i3_country ORDER BY l2.dla_o, l2.dla_t) AS dla_pv_country
             FROM (SELECT l1.*,
-                         SUM(CASE WHEN l1.dla_action IN ('B', 'N', 'V', 'D', 'I') THEN 1 ELSE 0 END) OVER (PARTITION BY l1.customer_id ORDER BY l1.dla_o, l1.dla_t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dla_isl,
-                         MAX(CASE WHEN l1.dla_action IN ('N', 'V', 'D', 'I', 'U') THEN 1 ELSE 0 END) OVER (PARTITION BY l1.customer_id) AS dla_any,
-                         SUM(l1.dla_c3_country) OVER (PARTITION BY l1.customer_id, l1.dla_del ORDER BY l1.dla_o, l1.dla_t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS dla_i3_country
+                         SUM(CASE WHEN l1.dla_action IN ('B', 'N', 'V', 'D', 'I') THEN 1 ELSE 0 END) OVER (PARTITION BY l1.customer_id ORDER BY l1.dla_o, l1.dla_t) AS dla_isl,
+                         SUM(l1.dla_c3_country) OVER (PARTITION BY l1.customer_id ORDER BY l1.dla_o, l1.dla_t) AS dla_i3_country
                   FROM (SELECT q.customer_id, q.full_name, q.email, q.city, q.country, q.segment, q.signup_channel, q.dla_t, q.dla_o, q.dla_del, q.dla_dead, q.dla_sk, q.dla_isk,
        q.dla_t AS dla_eff,
+       CASE WHEN LEAD(q.dla_o) OVER (PARTITION BY q.customer_id ORDER BY q.dla_o, q.dla_t) IS NULL THEN 1 ELSE 0 END AS dla_klast,
        CASE WHEN q.dla_o = 0 THEN 'B'
             WHEN COALESCE(LAG(q.dla_dead) OVER (PARTITION BY q.customer_id ORDER BY q.dla_o, q.dla_t), 1) = 1 THEN 'N'
             WHEN ((q.full_name IS NOT LAG(q.full_name) OVER (PARTITION BY q.customer_id ORDER BY q.dla_o, q.dla_t)) OR (q.city IS NOT LAG(q.city) OVER (PARTITION BY q.customer_id ORDER BY q.dla_o, q.dla_t)) OR (q.segment IS NOT LAG(q.segment) OVER (PARTITION BY q.customer_id ORDER BY q.dla_o, q.dla_t))) THEN 'V'
@@ -118,8 +122,7 @@ FROM (SELECT l3.customer_id, l3.dla_t, l3.dla_eff, l3.dla_o, l3.dla_del, l3.dla_
        CASE WHEN q.dla_o = 0 THEN q.dla_pp_country ELSE LAG(q.country) OVER (PARTITION BY q.customer_id, q.dla_del ORDER BY q.dla_o, q.dla_t) END AS dla_p3_country,
        CASE WHEN q.dla_o = 1 AND q.dla_del = 0 AND (q.country IS NOT LAG(q.country) OVER (PARTITION BY q.customer_id, q.dla_del ORDER BY q.dla_o, q.dla_t)) THEN 1 ELSE 0 END AS dla_c3_country
 FROM dla_seq q
-WHERE q.dla_late = 0) l1) l2
-            WHERE l2.dla_any = 1) l3) l4
+WHERE q.dla_late = 0) l1) l2) l3) l4
 WHERE l4.dla_action IN ('B', 'N', 'V', 'D', 'I');
 
 -- dml: unknown member
