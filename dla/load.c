@@ -10,6 +10,23 @@
 #include <strings.h>
 #include <time.h>
 
+/* ---- test hook (load.h): off unless the orchestrator installs it ------- */
+
+static dla_stmt_hook_fn stmt_hook;
+static void *stmt_hook_ctx;
+
+void dla_load_set_stmt_hook(dla_stmt_hook_fn fn, void *ctx)
+{
+	stmt_hook = fn;
+	stmt_hook_ctx = ctx;
+}
+
+static void stmt_done(const char *node, const char *label)
+{
+	if (stmt_hook)
+		stmt_hook(stmt_hook_ctx, node, label);
+}
+
 static double monotonic_seconds(void)
 {
 	struct timespec ts;
@@ -360,11 +377,14 @@ static void describe_check_rows(struct dla_buf *errmsg, const char *message,
 	}
 }
 
-static void run_cleanup(struct dla_warehouse *wh, const struct dla_stmts *stmts)
+static void run_cleanup(struct dla_warehouse *wh, const struct dla_stmts *stmts,
+			const char *node)
 {
 	for (size_t i = 0; i < stmts->n; i++)
-		if (stmts->items[i].kind == DLA_STMT_CLEANUP)
+		if (stmts->items[i].kind == DLA_STMT_CLEANUP) {
 			(void)dla_db_exec(wh->db, stmts->items[i].sql, NULL, 0, NULL, NULL);
+			stmt_done(node, stmts->items[i].label);
+		}
 }
 
 static long *counter_of(struct dla_node_counts *c, enum dla_counter which)
@@ -383,9 +403,9 @@ static long *counter_of(struct dla_node_counts *c, enum dla_counter which)
 /* dla_node_execute; *failed_kind receives the kind of the statement that
  * failed (DLA_STMT_CLEANUP when none did). */
 static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stmts *stmts,
-				  struct dla_node_counts *counts, double *db_seconds,
-				  struct dla_buf *errmsg, struct dla_db_error *dberr,
-				  enum dla_stmt_kind *failed_kind);
+				  const char *node, struct dla_node_counts *counts,
+				  double *db_seconds, struct dla_buf *errmsg,
+				  struct dla_db_error *dberr, enum dla_stmt_kind *failed_kind);
 
 enum dla_code dla_node_execute(struct dla_warehouse *wh, const struct dla_stmts *stmts,
 			       struct dla_node_counts *counts, double *db_seconds,
@@ -393,13 +413,13 @@ enum dla_code dla_node_execute(struct dla_warehouse *wh, const struct dla_stmts 
 {
 	enum dla_stmt_kind failed_kind;
 
-	return execute_list(wh, stmts, counts, db_seconds, errmsg, dberr, &failed_kind);
+	return execute_list(wh, stmts, NULL, counts, db_seconds, errmsg, dberr, &failed_kind);
 }
 
 static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stmts *stmts,
-				  struct dla_node_counts *counts, double *db_seconds,
-				  struct dla_buf *errmsg, struct dla_db_error *dberr,
-				  enum dla_stmt_kind *failed_kind)
+				  const char *node, struct dla_node_counts *counts,
+				  double *db_seconds, struct dla_buf *errmsg,
+				  struct dla_db_error *dberr, enum dla_stmt_kind *failed_kind)
 {
 	struct dla_node_counts local = { 0 };
 	double started = monotonic_seconds();
@@ -433,6 +453,8 @@ static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stm
 			dla_db_result_free(res);
 			if (rc != DLA_OK)
 				*failed_kind = st->kind;
+			else
+				stmt_done(node, st->label);
 			continue;
 		}
 		rc = dla_db_exec(wh->db, st->sql, NULL, 0, &rows, dberr);
@@ -442,6 +464,7 @@ static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stm
 				     dberr ? dberr->message : dla_strerror(rc));
 			break;
 		}
+		stmt_done(node, st->label);
 		if (st->kind == DLA_STMT_DML && rows > 0) {
 			long *counter = counter_of(&local, st->counts);
 			if (counter)
@@ -453,11 +476,13 @@ static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stm
 		if (rc != DLA_OK)
 			dla_buf_addf(errmsg, "commit failed: %s",
 				     dberr ? dberr->message : dla_strerror(rc));
+		else
+			stmt_done(node, "commit");
 	}
 	if (rc != DLA_OK)
 		(void)dla_db_rollback(wh->db, NULL);
 	if (rc != DLA_ERR_CONN_DEAD)
-		run_cleanup(wh, stmts);
+		run_cleanup(wh, stmts, node);
 	if (rc == DLA_OK) {
 		counts->inserted += local.inserted;
 		counts->updated += local.updated;
@@ -518,6 +543,7 @@ static enum dla_code rerun_view_dropping_first(struct dla_warehouse *wh,
 	struct dla_stmts stmts = DLA_STMTS_INIT;
 	struct dla_buf second = DLA_BUF_INIT;
 	double more = 0;
+	enum dla_stmt_kind failed_kind;
 	enum dla_code rc;
 
 	view_statements(wh, w, view, true, &stmts);
@@ -525,7 +551,8 @@ static enum dla_code rerun_view_dropping_first(struct dla_warehouse *wh,
 		dla_stmts_release(&stmts);
 		return DLA_ERR_NOMEM;
 	}
-	rc = dla_node_execute(wh, &stmts, counts, &more, &second, dberr);
+	rc = execute_list(wh, &stmts, w->dag->nodes[w->node].name, counts, &more, &second,
+			  dberr, &failed_kind);
 	*db_seconds += more;
 	if (rc == DLA_OK)
 		dla_buf_reset(errmsg);
@@ -548,7 +575,8 @@ enum dla_code dla_node_run(struct dla_warehouse *wh, const struct dla_node_work 
 
 	rc = dla_node_prepare(wh, w, &stmts, errmsg, dberr);
 	if (rc == DLA_OK)
-		rc = execute_list(wh, &stmts, counts, &seconds, errmsg, dberr, &failed_kind);
+		rc = execute_list(wh, &stmts, w->dag->nodes[w->node].name, counts, &seconds,
+				  errmsg, dberr, &failed_kind);
 	/* only a refused CREATE OR REPLACE is worth a drop + create */
 	if (rc == DLA_ERR_DB && failed_kind == DLA_STMT_DDL &&
 	    w->dag->nodes[w->node].kind == DLA_NODE_VIEW)

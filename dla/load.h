@@ -84,6 +84,21 @@ enum dla_code dla_node_run(struct dla_warehouse *wh, const struct dla_node_work 
 enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_project *p,
 			       const struct dla_dag *dag);
 
+/*
+ * Test hook (crash-consistency tests: tests/integration/test_crash.sh,
+ * docs/RELIABILITY.md).  NULL (the default) = off.  When set, fn is called
+ * right after each statement a node's transaction executed on the
+ * database: every statement of its list in order (session, DDL, DML,
+ * CHECK), then its COMMIT (label "commit"), then each CLEANUP statement;
+ * not the statements that only read the catalog (dla_node_prepare), nor a
+ * rollback.  node is the node's name (NULL from dla_node_execute), label
+ * the statement's label.  Calls come from every thread running nodes at
+ * once: fn must be thread-safe.  Install it before any node runs; the
+ * library never reads the environment itself (the orchestrator decides).
+ */
+typedef void (*dla_stmt_hook_fn)(void *ctx, const char *node, const char *label);
+void dla_load_set_stmt_hook(dla_stmt_hook_fn fn, void *ctx);
+
 /* The SQL text naming the relation of node (view / table / source). */
 void dla_node_relation_sql(const struct dla_warehouse *wh, const struct dla_project *p,
 			   const struct dla_node *node, struct dla_buf *out);

@@ -126,6 +126,75 @@ static int signal_exit(int sig)
 	return sig == SIGINT ? DLA_EXIT_SIGINT : DLA_EXIT_SIGTERM;
 }
 
+/* ---- test hook: DLA_TEST_STOP_AFTER_STMT ----------------------------------
+ * For the crash-consistency tests only (tests/integration/test_crash.sh,
+ * docs/RELIABILITY.md); off unless the environment variable is set.
+ *   K       SIGKILL this process right after the K-th statement of a node
+ *           transaction (load.h's statement hook: counted over the whole
+ *           run in execution order; --threads 1 makes the order repeatable)
+ *   meta:K  SIGKILL it right after the K-th metadata step of the main
+ *           thread (lock taken, run recorded, each node recorded, run
+ *           finished, lock released)
+ *   0       kill nothing
+ * Every step counted is traced on stderr ("dla: test: stmt 7: dim_a:
+ * expire changed versions", "dla: test: meta 2: run recorded"), so a test
+ * can count the boundaries of a run and name the one it killed.  The kill
+ * is a real SIGKILL: no handler, no cleanup, no buffered output. */
+
+static struct {
+	bool on, meta;           /* meta: kill_at counts metadata steps */
+	long kill_at;            /* 0: never */
+	long stmts, metas;
+	pthread_mutex_t mu;
+} test_hook = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void test_hook_step(bool meta, const char *node, const char *label)
+{
+	bool kill_now;
+	long n;
+
+	pthread_mutex_lock(&test_hook.mu);
+	n = meta ? ++test_hook.metas : ++test_hook.stmts;
+	kill_now = test_hook.kill_at > 0 && meta == test_hook.meta && n == test_hook.kill_at;
+	fprintf(stderr, "dla: test: %s %ld: %s%s%s%s\n", meta ? "meta" : "stmt", n,
+		node ? node : "", node ? ": " : "", label, kill_now ? " (SIGKILL)" : "");
+	if (kill_now)
+		raise(SIGKILL);
+	pthread_mutex_unlock(&test_hook.mu);
+}
+
+static void test_hook_stmt(void *ctx, const char *node, const char *label)
+{
+	(void)ctx;
+	test_hook_step(false, node, label);
+}
+
+static void test_hook_meta(const char *what, const char *node)
+{
+	char label[256];
+
+	if (!test_hook.on)
+		return;
+	snprintf(label, sizeof(label), "%s%s%s", what, node ? " " : "", node ? node : "");
+	test_hook_step(true, NULL, label);
+}
+
+static void test_hook_install(void)
+{
+	const char *v = getenv("DLA_TEST_STOP_AFTER_STMT");
+	char *end;
+
+	if (!v || !*v)
+		return;
+	test_hook.meta = strncmp(v, "meta:", 5) == 0;
+	test_hook.kill_at = strtol(test_hook.meta ? v + 5 : v, &end, 10);
+	if (*end || test_hook.kill_at < 0)
+		test_hook.kill_at = 0;
+	test_hook.on = true;
+	test_hook.stmts = test_hook.metas = 0;
+	dla_load_set_stmt_hook(test_hook_stmt, NULL);
+}
+
 /* ---- nodes ---------------------------------------------------------------- */
 
 static bool executes(const struct dla_node *n)
@@ -646,8 +715,10 @@ static void report_done(struct run_state *st, size_t idx, struct tally *t)
 	if (r->rc == DLA_OK) {
 		t->ok++;
 		record_lineage(st, n);
+		test_hook_meta("recorded", n->name);
 		return;
 	}
+	test_hook_meta("recorded", n->name);
 	t->failed++;
 	t->problems[t->n_problems] = pn;
 	memcpy(t->details[t->n_problems], detail, sizeof(detail));
@@ -683,6 +754,7 @@ static void report_skipped(struct run_state *st, const struct skipped_item *s,
 	dla_progress_node_end(&st->pr, &pn);
 	pthread_mutex_unlock(&st->out_mu);
 	record_node(st, n, "skipped", r);
+	test_hook_meta("recorded", n->name);
 	t->skipped++;
 	t->problems[t->n_problems] = pn;
 	memcpy(t->details[t->n_problems], detail, sizeof(detail));
@@ -960,6 +1032,7 @@ static int execute(struct run_state *st)
 					msg.len ? msg.buf : NULL, &err) != DLA_OK)
 			record_failed_write(st, "the end of the run", &err);
 		dla_buf_release(&msg);
+		test_hook_meta("run finished", NULL);
 	}
 	if (out.interrupted) {
 		char line[128];
@@ -1103,6 +1176,7 @@ static int run_locked_phases(struct run_state *st, const bool *given, bool *chos
 		exit_code = take_run_lock(st, &locked);
 		if (exit_code != DLA_EXIT_OK)
 			goto out;
+		test_hook_meta("lock taken", NULL);
 	}
 	if (st->o->chooser) {
 		exit_code = choose(st, chosen, &choice, &nothing);
@@ -1129,13 +1203,16 @@ static int run_locked_phases(struct run_state *st, const bool *given, bool *chos
 	exit_code = record_run_start(st);
 	if (exit_code != DLA_EXIT_OK)
 		goto out;
+	test_hook_meta("run recorded", NULL);
 	st->pr.total = st->total;
 	dla_progress_run_start(&st->pr, st->op->project.name, st->wh.target->name,
 			       st->as_of);
 	exit_code = execute(st);
 out:
-	if (locked)
+	if (locked) {
 		(void)dla_meta_lock_release(&st->meta, st->run_id, NULL);
+		test_hook_meta("lock released", NULL);
+	}
 	dla_free(choice.selector);
 	dla_free(choice.nothing);
 	return exit_code;
@@ -1161,6 +1238,7 @@ int dla_runner_run(struct dla_open_project *op, const struct dla_global_opts *g,
 	st.meta.schema = op->project.metadata_schema;
 	st.lease_s = op->project.lock_lease_s > 0 ? op->project.lock_lease_s : 600;
 	dla_run_id_new(st.run_id);
+	test_hook_install();
 	if (o->as_of)
 		snprintf(st.as_of, sizeof(st.as_of), "%s", o->as_of);
 	else
