@@ -1,0 +1,2 @@
+select customer_id, name, lower(email) as email, city, tier
+from staging.customer
