@@ -141,8 +141,15 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh $(BUILD)/dla
 
-bench: $(BUILD)/dla
-	@sh bench/run.sh $(BUILD)/dla
+# Benchmarks (docs/PERFORMANCE.md): BENCH_SCALE=0.1 shrinks every size for
+# a quick run; BENCH_ONLY="scd fact" picks benchmarks (see bench/run.sh).
+BENCH_SCALE ?= 1
+BENCH_ONLY ?=
+$(BUILD)/sqlrun: bench/sqlrun.c $(BUILD)/libdla.a
+	$(call say,LINK,$@)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libdla.a $(LIBS)
+
+bench: $(BUILD)/dla $(BUILD)/sqlrun
+	@BENCH_SCALE="$(BENCH_SCALE)" BENCH_ONLY="$(BENCH_ONLY)" sh bench/run.sh $(BUILD)/dla
 
 install: $(BUILD)/dla
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/dla

@@ -1,0 +1,146 @@
+#!/bin/sh
+# bench_scd.sh DLA_BIN ENGINE N - benchmarks 1 and 2 (docs/PERFORMANCE.md):
+# an SCD dimension of N keys and 12 attributes (a01-a06 type 1, a07-a12
+# type 2), loaded by dla and by hand-written SQL from the same state.
+#
+# Setup (untimed): staging.src_customer version 0 loaded by dla as of
+# 2026-01-01, version 1 (5% of the keys change a type 2 column: history)
+# as of 2026-02-01; that state of presentation.dim_customer is saved.  The
+# source then becomes version 2: 10% of the keys changed (half of them a
+# type 2 and a type 1 column, half a type 1 column only), N/100 new keys.
+#
+# 1. batch: BENCH_PAIRS interleaved pairs (A = `dla run`, B = sqlrun with
+#    bench/sql/ENGINE/scd2_batch.sql), each from the restored saved state;
+#    both must leave the same table (checked on the first pair).
+# 2. unchanged rerun: after the batch, A = `dla run` again (must write 0
+#    rows), B = bench/sql/ENGINE/scd2_unchanged.sql (one scan of source and
+#    target counting changed rows, must count 0).
+# Results go to results.tsv (lib.sh); wall = the whole process, connect and
+# metadata included; db = dla's db_seconds vs the driver's transaction.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ $# -eq 3 ] || die "usage: bench_scd.sh DLA_BIN sqlite|postgres N"
+DLA=$(abs_bin "$1")
+ENGINE=$2
+N=$3
+SQLRUN=${SQLRUN:-$(dirname "$DLA")/sqlrun}
+[ -x "$SQLRUN" ] || die "no driver '$SQLRUN' (make $(dirname "$1")/sqlrun)"
+TARGET=$(target_of "$ENGINE")
+P=$BENCH_OUT/scd-$ENGINE
+W=$BENCH_OUT/work
+mkdir -p "$W"
+
+rm -rf "$P"
+mkdir -p "$P/models"
+write_dla_yml "$P" bench_scd 1
+cat >"$P/models/scd.yml" <<'EOF'
+sources:
+  - name: src_customer
+    schema: staging
+---
+dimension: dim_customer
+schema: presentation
+source: staging.src_customer
+business_key: [customer_id]
+scd: 2
+columns:
+  a01: {scd: 1}
+  a02: {scd: 1}
+  a03: {scd: 1}
+  a04: {scd: 1}
+  a05: {scd: 1}
+  a06: {scd: 1}
+EOF
+
+dla() {
+	"$DLA" --project "$P" --target "$TARGET" "$@"
+}
+gen() {   # gen VERSION
+	sh "$BENCH_ROOT/bench/gen_data.sh" "$ENGINE" customer "$N" "$1" >"$W/gen.sql"
+	sql_file "$ENGINE" "$P" "$W/gen.sql"
+	if [ "$ENGINE" = postgres ]; then
+		sql_text "$ENGINE" "$P" "VACUUM ANALYZE staging.src_customer;"
+	fi
+}
+# the table as content, without the audit columns (they hold run ids / times)
+fingerprint() {
+	query "$ENGINE" "$P" "SELECT COUNT(*), SUM(customer_sk), SUM(CASE WHEN is_current = TRUE THEN 1 ELSE 0 END),
+		SUM(CASE WHEN valid_to = '2026-03-01 00:00:00' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN valid_from = '2026-03-01 00:00:00' THEN customer_id ELSE 0 END),
+		SUM(LENGTH(a01) + a03 + a09), COUNT(a05), COUNT(a11)
+		FROM presentation.dim_customer" | tr -d ' '
+}
+
+echo "scd [$ENGINE] N=$N: setup"
+reset_engine "$ENGINE" "$P"
+t0=$(now)
+gen 0
+dla run --as-of '2026-01-01 00:00:00' >"$W/setup.log" 2>&1 || { cat "$W/setup.log" >&2; die "first load failed"; }
+first_load=$(last_node_db_seconds "$ENGINE" "$P" dim_customer)
+gen 1
+dla run --as-of '2026-02-01 00:00:00' >"$W/setup.log" 2>&1 || { cat "$W/setup.log" >&2; die "history load failed"; }
+save_tables "$ENGINE" "$P" dim_customer
+gen 2
+echo "  setup $(elapsed "$t0" "$(now)") s (first load of $N keys: ${first_load} s in the database)"
+
+AS_OF='2026-03-01 00:00:00'
+hand_sql "$ENGINE" scd2_batch.sql "$AS_OF" "$W/batch.sql"
+hand_sql "$ENGINE" scd2_unchanged.sql "$AS_OF" "$W/unchanged.sql"
+
+a_wall=; b_wall=; a_db=; b_db=; a_rss=; fp_a=; fp_b=
+pair=1
+while [ "$pair" -le "$BENCH_PAIRS" ]; do
+	restore_tables "$ENGINE" "$P" dim_customer
+	timed "$W/a.log" "$DLA" --project "$P" --target "$TARGET" run --as-of "$AS_OF"
+	a_wall="$a_wall $T"
+	a_rss="$a_rss $RSS"
+	a_db="$a_db $(last_node_db_seconds "$ENGINE" "$P" dim_customer)"
+	grep -q 'OK   dim_customer' "$W/a.log" || { cat "$W/a.log" >&2; die "dla batch failed"; }
+	[ "$pair" -eq 1 ] && fp_a=$(fingerprint)
+	counts=$(sed -n 's/.*OK   dim_customer ([^)]*) \(+[0-9]* ~[0-9]* -[0-9]*\).*/\1/p' "$W/a.log")
+	restore_tables "$ENGINE" "$P" dim_customer
+	timed "$W/b.log" "$SQLRUN" "$P" "$TARGET" "$W/batch.sql"
+	b_wall="$b_wall $T"
+	b_db="$b_db $(cat "$W/b.log")"
+	[ "$pair" -eq 1 ] && fp_b=$(fingerprint)
+	pair=$((pair + 1))
+done
+[ "$fp_a" = "$fp_b" ] || die "dla and the hand-written SQL left different tables: '$fp_a' vs '$fp_b'"
+# shellcheck disable=SC2086
+{
+	mw=$(median $a_wall); hw=$(median $b_wall); md=$(median $a_db); hd=$(median $b_db)
+	mr=$(median $a_rss)
+}
+echo "  batch ($counts): dla $mw s (db $md s), hand $hw s (db $hd s): ratio $(ratio "$mw" "$hw") wall, $(ratio "$md" "$hd") db; dla peak RSS $(awk -v k="$mr" 'BEGIN { printf "%.0f", k / 1024 }') MB"
+record scd2_batch "$ENGINE" "$N" dla_wall "$mw"
+record scd2_batch "$ENGINE" "$N" hand_wall "$hw"
+record scd2_batch "$ENGINE" "$N" dla_db "$md"
+record scd2_batch "$ENGINE" "$N" hand_db "$hd"
+record scd2_batch "$ENGINE" "$N" dla_rss_kb "$mr"
+
+# 2. unchanged rerun, on the state the last hand-written batch left (the
+# same content as dla's: checked above)
+a_wall=; b_wall=; a_db=; b_db=
+pair=1
+while [ "$pair" -le "$BENCH_PAIRS" ]; do
+	timed "$W/a.log" "$DLA" --project "$P" --target "$TARGET" run --as-of "$AS_OF"
+	grep -q 'OK   dim_customer (dimension scd mixed) +0 ~0 -0' "$W/a.log" ||
+		{ cat "$W/a.log" >&2; die "the unchanged rerun wrote rows"; }
+	a_wall="$a_wall $T"
+	a_db="$a_db $(last_node_db_seconds "$ENGINE" "$P" dim_customer)"
+	timed "$W/b.log" "$SQLRUN" -v "$P" "$TARGET" "$W/unchanged.sql"
+	grep -q 'changed = 0' "$W/b.log.err" || { cat "$W/b.log.err" >&2; die "the scan found changes"; }
+	b_wall="$b_wall $T"
+	b_db="$b_db $(cat "$W/b.log")"
+	pair=$((pair + 1))
+done
+# shellcheck disable=SC2086
+{
+	mw=$(median $a_wall); hw=$(median $b_wall); md=$(median $a_db); hd=$(median $b_db)
+}
+echo "  unchanged rerun: dla $mw s (db $md s), one scan $hw s (db $hd s): ratio $(ratio "$mw" "$hw") wall, $(ratio "$md" "$hd") db"
+record scd2_unchanged "$ENGINE" "$N" dla_wall "$mw"
+record scd2_unchanged "$ENGINE" "$N" hand_wall "$hw"
+record scd2_unchanged "$ENGINE" "$N" dla_db "$md"
+record scd2_unchanged "$ENGINE" "$N" hand_db "$hd"
