@@ -239,6 +239,7 @@ struct lexer {
 	const char *s;
 	size_t len;
 	bool lenient;          /* backslash escapes in '...', flat comments */
+	bool count_only;       /* count tokens in n, store none (toks NULL) */
 	struct token *toks;
 	size_t n, cap;
 	/* the first problem (when a function returns LEX_INVALID) */
@@ -259,6 +260,10 @@ static int push_tok(struct lexer *lx, unsigned char type, size_t start, size_t e
 {
 	struct token *t;
 
+	if (lx->count_only) {
+		lx->n++;
+		return LEX_OK;
+	}
 	if (lx->n == lx->cap &&
 	    dla_grow((void **)&lx->toks, &lx->cap, lx->n + 1, sizeof(*lx->toks)))
 		return LEX_NOMEM;
@@ -456,7 +461,8 @@ static int lex_word(struct lexer *lx, size_t pos, size_t *end)
 		return lex_string(lx, p, pos, true, end);
 	*end = p;
 	rc = push_tok(lx, T_WORD, pos, p);
-	if (rc == LEX_OK && !(lx->n >= 2 && lx->toks[lx->n - 2].type == T_DOT))
+	if (rc == LEX_OK && !lx->count_only &&
+	    !(lx->n >= 2 && lx->toks[lx->n - 2].type == T_DOT))
 		lx->toks[lx->n - 1].kw = kw_lookup(s + pos, p - pos);
 	return rc;
 }
@@ -1061,45 +1067,24 @@ out:
 
 /* ---- blank views -------------------------------------------------------- */
 
-/* Skips blanks and comments (nested ones when nested); true when that
- * reaches the end of the text. */
-static bool only_comments(const char *s, size_t len, bool nested)
-{
-	size_t p = 0;
-
-	while (p < len) {
-		unsigned char c = (unsigned char)s[p];
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-			p++;
-		} else if (p + 1 < len && (c == '-' || c == '/') && s[p + 1] == (char)c) {
-			const char *nl = memchr(s + p, '\n', len - p);
-			p = nl ? (size_t)(nl - s) + 1 : len;
-		} else if (p + 1 < len && c == '/' && s[p + 1] == '*') {
-			size_t depth = 1;
-			p += 2;
-			while (depth > 0) {
-				if (p + 1 >= len)
-					return false;   /* unterminated */
-				if (s[p] == '*' && s[p + 1] == '/') {
-					depth--;
-					p += 2;
-				} else if (nested && s[p] == '/' && s[p + 1] == '*') {
-					depth++;
-					p += 2;
-				} else {
-					p++;
-				}
-			}
-		} else {
-			return false;
-		}
-	}
-	return true;
-}
-
 bool dla_view_text_is_blank(const char *sql, size_t len)
 {
-	return only_comments(sql, len, true) || only_comments(sql, len, false);
+	struct lexer lx;
+	int rc;
+
+	pthread_once(&kw_once, kw_init);
+	pthread_once(&cclass_once, cclass_init);
+	memset(&lx, 0, sizeof(lx));
+	lx.s = sql;
+	lx.len = len;
+	lx.count_only = true;
+	rc = lex_all(&lx);
+	if (rc == LEX_INVALID) {   /* the reading dla_view_scan falls back to */
+		lx.lenient = true;
+		lx.n = 0;
+		rc = lex_all(&lx);
+	}
+	return rc == LEX_OK && lx.n == 0;
 }
 
 /* ---- column lineage ----------------------------------------------------

@@ -142,10 +142,13 @@ enum dla_code dla_view_columns(struct dla_arena *arena, const char *sql, size_t 
 			       struct dla_view_columns *out, struct dla_scan_error *err);
 
 /*
- * True when sql[0..len) holds no SQL at all: only blanks and complete
- * comments ("--", "//", nested or flat slash-star comments).  A view made
- * of comments would pass the scanner (no references) and fail in the
- * warehouse.  Allocates nothing; thread-safe.
+ * True when sql[0..len) holds no SQL at all: the reading dla_view_scan
+ * accepts (the PostgreSQL one, else the Snowflake/MySQL fallback) has no
+ * token, only blanks and comments.  A view made of comments would pass the
+ * scanner (no references) and fail in the warehouse.  False when the text
+ * does not scan (dla_view_scan reports that).  Stores no tokens; non-ASCII
+ * text may compile the scanner's patterns once (false if that fails for
+ * lack of memory).  Thread-safe.
  */
 bool dla_view_text_is_blank(const char *sql, size_t len);
 
