@@ -49,7 +49,7 @@ sqlite)
 	;;
 postgres)
 	series() { echo ""; }
-	from_series() { echo "FROM generate_series(1, $1) AS n(i)"; }
+	from_series() { echo "FROM generate_series(CAST(1 AS BIGINT), $1) AS n(i)"; }
 	cat_() { echo "($1 || $2)"; }
 	text_of() { echo "CAST($1 AS TEXT)"; }
 	date_plus() { echo "(DATE '$1' + CAST($2 AS INTEGER))"; }

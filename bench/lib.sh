@@ -82,7 +82,7 @@ targets:
     connection: "Driver=SQLite3;Database=.dla/warehouse.db"
   pg:
     dialect: postgres
-    connection: "\${DLA_PG_CONN}"
+    connection: "\${DLA_PG_CONN:-Driver=PostgreSQL Unicode}"
 EOF
 }
 

@@ -570,6 +570,36 @@ static bool incremental_read(const struct fact_gen *g)
 	return g->inc && !g->rebuild;
 }
 
+/* append, merge and incremental tell new grains from existing ones: the
+ * stage marks each row (dla_in_target) by one join with the target, made
+ * before any write, so the update reads only the marked rows and the
+ * insert reads the stage alone -- no anti-join of the target with the
+ * rows being inserted into it, which PostgreSQL may plan as a nested loop
+ * over a table it just emptied or created (statistics of 0 rows) and then
+ * rescan for every row inserted. */
+static bool marks_existing(const struct fact_gen *g)
+{
+	return !g->rebuild && (g->fact->load == DLA_LOAD_APPEND ||
+			       g->fact->load == DLA_LOAD_MERGE ||
+			       g->fact->load == DLA_LOAD_INCREMENTAL);
+}
+
+/* The stored column i as the stage holds it: cast to the fact column's
+ * type (see emit_staged_column); NULL type = the source's. */
+static void emit_cast_to_fact_type(struct fact_gen *g, struct dla_buf *b, size_t i)
+{
+	const struct dla_column *c = g->staged[i];
+	const struct dla_column *have = find_column(g->in->target_cols,
+						    g->in->n_target_cols, c->name);
+	struct dla_coltype t = have ? have->type : c->type;
+
+	if (t.type == DLA_TYPE_TEXT)
+		t.precision = 0;    /* a cast to VARCHAR(n) would truncate silently */
+	dla_buf_addf(b, "CAST(s.%s AS ", c->name);
+	g->d->type_name(b, &t);
+	dla_buf_addch(b, ')');
+}
+
 /*
  * A stored column is staged as the fact will store it: cast to the fact
  * column's type (the existing column's, else the source's; text without a
@@ -582,20 +612,27 @@ static bool incremental_read(const struct fact_gen *g)
 static void emit_staged_column(struct fact_gen *g, struct dla_buf *b, size_t i)
 {
 	const struct dla_column *c = g->staged[i];
-	const struct dla_column *have;
-	struct dla_coltype t;
 
 	if (!g->stored[i]) {
 		dla_buf_addf(b, "s.%s", c->name);
 		return;
 	}
-	have = find_column(g->in->target_cols, g->in->n_target_cols, c->name);
-	t = have ? have->type : c->type;
-	if (t.type == DLA_TYPE_TEXT)
-		t.precision = 0;    /* a cast to VARCHAR(n) would truncate silently */
-	dla_buf_addf(b, "CAST(s.%s AS ", c->name);
-	g->d->type_name(b, &t);
-	dla_buf_addf(b, ") AS %s", c->name);
+	emit_cast_to_fact_type(g, b, i);
+	dla_buf_addf(b, " AS %s", c->name);
+}
+
+/* "dla_t.g1 = CAST(s.g1 AS ..) AND ...": a staged row's grain, as the
+ * stage stores it, against the target's */
+static void emit_target_match(struct fact_gen *g, struct dla_buf *b)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_staged; i++) {
+		if (!g->stored[i] || !is_grain(g, g->staged[i]->name))
+			continue;
+		dla_buf_addf(b, "%sdla_t.%s = ", n++ ? " AND " : "", g->staged[i]->name);
+		emit_cast_to_fact_type(g, b, i);
+	}
 }
 
 static void emit_stage(struct fact_gen *g, struct dla_stmts *out)
@@ -611,12 +648,19 @@ static void emit_stage(struct fact_gen *g, struct dla_stmts *out)
 		dla_buf_adds(&sel, ",\n       ");
 		emit_key_expr(&sel, &g->lk[i]);
 	}
+	if (marks_existing(g))
+		dla_buf_addf(&sel, ",\n       CASE WHEN dla_t.%s IS NULL THEN 0 ELSE 1 END "
+			     "AS dla_in_target", g->fact->grain.items[0]);
 	dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
 	if (incremental_read(g))
 		dla_buf_addf(&sel, "\nCROSS JOIN (SELECT MAX(%s) AS v FROM %s) dla_max",
 			     g->inc->name, g->target.buf);
 	for (size_t i = 0; i < g->n_lk; i++)
 		emit_lookup_join(g, &sel, &g->lk[i]);
+	if (marks_existing(g)) {
+		dla_buf_addf(&sel, "\nLEFT JOIN %s dla_t\n       ON ", g->target.buf);
+		emit_target_match(g, &sel);
+	}
 	if (incremental_read(g))
 		emit_incremental_filter(g, &sel);
 
@@ -775,11 +819,8 @@ static void emit_insert(struct fact_gen *g, struct dla_stmts *out, bool only_new
 	dla_buf_adds(&b, ", ");
 	g->d->now_utc(&b);
 	dla_buf_addf(&b, "\nFROM %s x", DLA_STAGE_TABLE);
-	if (only_new) {
-		dla_buf_addf(&b, "\nWHERE NOT EXISTS (SELECT 1 FROM %s t WHERE ", g->target.buf);
-		emit_grain_join(g, &b, "t", "x");
-		dla_buf_addch(&b, ')');
-	}
+	if (only_new)
+		dla_buf_adds(&b, "\nWHERE x.dla_in_target = 0");
 	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INSERTED,
 		      only_new ? "insert new rows" : "insert rows", &b, NULL);
 }
@@ -807,7 +848,7 @@ static void emit_update_changed(struct fact_gen *g, struct dla_stmts *out)
 	g->d->quote_literal(&b, g->in->run_id);
 	dla_buf_addf(&b, ", %s = ", g->hk->loaded_at);
 	g->d->now_utc(&b);
-	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE ", DLA_STAGE_TABLE);
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE x.dla_in_target = 1 AND ", DLA_STAGE_TABLE);
 	emit_grain_join(g, &b, "t", "x");
 	dla_buf_adds(&b, "\n  AND (");
 	n = 0;

@@ -8,12 +8,15 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.product_code AS TEXT) AS product_code, CAST(s.quantity AS BIGINT) AS quantity,
        CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date, s.customer_id,
-       COALESCE(d1.customer_sk, -1) AS customer_sk
+       COALESCE(d1.customer_sk, -1) AS customer_sk,
+       CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.sale s
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
-       ON d1.customer_id = s.customer_id AND d1.dla_next IS NULL;
+       ON d1.customer_id = s.customer_id AND d1.dla_next IS NULL
+LEFT JOIN presentation.fact_sales dla_t
+       ON dla_t.order_id = CAST(s.order_id AS BIGINT) AND dla_t.line_no = CAST(s.line_no AS BIGINT);
 
 -- check: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
@@ -33,7 +36,7 @@ LIMIT 5;
 INSERT INTO presentation.fact_sales (order_id, line_no, product_code, quantity, amount, sold_at, sale_date, customer_sk, dla_run_id, dla_loaded_at)
 SELECT x.order_id, x.line_no, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, x.customer_sk, 'r1', (now() AT TIME ZONE 'UTC')
 FROM dla_stage x
-WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_sales t WHERE t.order_id = x.order_id AND t.line_no = x.line_no);
+WHERE x.dla_in_target = 0;
 
 -- cleanup: drop stage
 DROP TABLE IF EXISTS pg_temp.dla_stage;

@@ -5,7 +5,8 @@ DROP TABLE IF EXISTS dla_stage;
 CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.order_id AS NUMBER(38,0)) AS order_id, CAST(s.line_no AS NUMBER(38,0)) AS line_no, CAST(s.customer_id AS NUMBER(38,0)) AS customer_id, CAST(s.product_code AS VARCHAR) AS product_code,
        CAST(s.quantity AS NUMBER(38,0)) AS quantity, CAST(s.amount AS NUMBER(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP_NTZ) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
-       CASE WHEN s.customer_id IS NULL THEN -1 ELSE d1.customer_sk END AS customer_sk
+       CASE WHEN s.customer_id IS NULL THEN -1 ELSE d1.customer_sk END AS customer_sk,
+       CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.sale s
 CROSS JOIN (SELECT MAX(sold_at) AS v FROM presentation.fact_sales) dla_max
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
@@ -15,6 +16,8 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
        ON d1.customer_id = s.customer_id
       AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP_NTZ) OR CAST(s.sold_at AS TIMESTAMP_NTZ) IS NULL)
       AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP_NTZ) < d1.dla_next)
+LEFT JOIN presentation.fact_sales dla_t
+       ON dla_t.order_id = CAST(s.order_id AS NUMBER(38,0)) AND dla_t.line_no = CAST(s.line_no AS NUMBER(38,0))
 WHERE dla_max.v IS NULL OR CAST(s.sold_at AS TIMESTAMP_NTZ) > DATEADD(SECOND, -259200, CAST(dla_max.v AS TIMESTAMP_NTZ));
 
 -- check: duplicate grain
@@ -50,14 +53,14 @@ WHERE s.customer_sk IS NULL AND d1.customer_id = s.customer_id;
 UPDATE presentation.fact_sales AS t
 SET customer_id = x.customer_id, product_code = x.product_code, quantity = x.quantity, amount = x.amount, sold_at = x.sold_at, sale_date = x.sale_date, customer_sk = x.customer_sk, dla_run_id = 'r1', dla_loaded_at = SYSDATE()
 FROM dla_stage AS x
-WHERE t.order_id = x.order_id AND t.line_no = x.line_no
+WHERE x.dla_in_target = 1 AND t.order_id = x.order_id AND t.line_no = x.line_no
   AND ((t.customer_id IS DISTINCT FROM x.customer_id) OR (t.product_code IS DISTINCT FROM x.product_code) OR (t.quantity IS DISTINCT FROM x.quantity) OR (t.amount IS DISTINCT FROM x.amount) OR (t.sold_at IS DISTINCT FROM x.sold_at) OR (t.sale_date IS DISTINCT FROM x.sale_date) OR (t.customer_sk IS DISTINCT FROM x.customer_sk));
 
 -- dml: insert new rows
 INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, customer_sk, dla_run_id, dla_loaded_at)
 SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, x.customer_sk, 'r1', SYSDATE()
 FROM dla_stage x
-WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_sales t WHERE t.order_id = x.order_id AND t.line_no = x.line_no);
+WHERE x.dla_in_target = 0;
 
 -- cleanup: drop stage
 DROP TABLE IF EXISTS dla_stage;

@@ -23,7 +23,8 @@ CREATE TEMP TABLE dla_stage AS
 SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no, CAST(s.customer_id AS INTEGER) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
        CAST(s.quantity AS INTEGER) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TEXT) AS sold_at, CAST(s.sale_date AS TEXT) AS sale_date,
        COALESCE(d1.customer_sk, -1) AS customer_sk,
-       CASE WHEN s.product_code IS NULL THEN -1 ELSE d2.product_key END AS product_key
+       CASE WHEN s.product_code IS NULL THEN -1 ELSE d2.product_key END AS product_key,
+       CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.sale s
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
@@ -33,7 +34,9 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
       AND (d1.dla_rn = 1 OR d1.valid_from <= (s.sold_at) OR (s.sold_at) IS NULL)
       AND (d1.dla_next IS NULL OR (s.sold_at) < d1.dla_next)
 LEFT JOIN presentation.dim_product d2
-       ON d2.product_code = s.product_code;
+       ON d2.product_code = s.product_code
+LEFT JOIN presentation.fact_sales dla_t
+       ON dla_t.order_id = CAST(s.order_id AS INTEGER) AND dla_t.line_no = CAST(s.line_no AS INTEGER);
 
 -- check: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
@@ -60,14 +63,14 @@ LIMIT 5;
 UPDATE presentation.fact_sales AS t
 SET customer_id = x.customer_id, product_code = x.product_code, quantity = x.quantity, amount = x.amount, sold_at = x.sold_at, sale_date = x.sale_date, customer_sk = x.customer_sk, product_key = x.product_key, dla_run_id = 'r1', dla_loaded_at = strftime('%Y-%m-%d %H:%M:%S','now')
 FROM dla_stage AS x
-WHERE t.order_id = x.order_id AND t.line_no = x.line_no
+WHERE x.dla_in_target = 1 AND t.order_id = x.order_id AND t.line_no = x.line_no
   AND ((t.customer_id IS NOT x.customer_id) OR (t.product_code IS NOT x.product_code) OR (t.quantity IS NOT x.quantity) OR (t.amount IS NOT x.amount) OR (t.sold_at IS NOT x.sold_at) OR (t.sale_date IS NOT x.sale_date) OR (t.customer_sk IS NOT x.customer_sk) OR (t.product_key IS NOT x.product_key));
 
 -- dml: insert new rows
 INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, customer_sk, product_key, dla_run_id, dla_loaded_at)
 SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, x.customer_sk, x.product_key, 'r1', strftime('%Y-%m-%d %H:%M:%S','now')
 FROM dla_stage x
-WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_sales t WHERE t.order_id = x.order_id AND t.line_no = x.line_no);
+WHERE x.dla_in_target = 0;
 
 -- cleanup: drop stage
 DROP TABLE IF EXISTS temp.dla_stage;

@@ -23,7 +23,8 @@ CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.order_id AS NUMBER(38,0)) AS order_id, CAST(s.line_no AS NUMBER(38,0)) AS line_no, CAST(s.customer_id AS NUMBER(38,0)) AS customer_id, CAST(s.product_code AS VARCHAR) AS product_code,
        CAST(s.quantity AS NUMBER(38,0)) AS quantity, CAST(s.amount AS NUMBER(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP_NTZ) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
        CASE WHEN s.customer_id IS NULL THEN -1 ELSE d1.customer_sk END AS customer_sk,
-       CASE WHEN s.product_code IS NULL THEN -1 ELSE d2.product_key END AS product_key
+       CASE WHEN s.product_code IS NULL THEN -1 ELSE d2.product_key END AS product_key,
+       CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.sale s
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
@@ -33,7 +34,9 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
       AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP_NTZ) OR CAST(s.sold_at AS TIMESTAMP_NTZ) IS NULL)
       AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP_NTZ) < d1.dla_next)
 LEFT JOIN presentation.dim_product d2
-       ON d2.product_code = s.product_code;
+       ON d2.product_code = s.product_code
+LEFT JOIN presentation.fact_sales dla_t
+       ON dla_t.order_id = CAST(s.order_id AS NUMBER(38,0)) AND dla_t.line_no = CAST(s.line_no AS NUMBER(38,0));
 
 -- check: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
@@ -83,7 +86,7 @@ WHERE s.product_key IS NULL AND d2.product_code = s.product_code;
 INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, customer_sk, product_key, dla_run_id, dla_loaded_at)
 SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, x.customer_sk, x.product_key, 'r1', SYSDATE()
 FROM dla_stage x
-WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_sales t WHERE t.order_id = x.order_id AND t.line_no = x.line_no);
+WHERE x.dla_in_target = 0;
 
 -- cleanup: drop stage
 DROP TABLE IF EXISTS dla_stage;

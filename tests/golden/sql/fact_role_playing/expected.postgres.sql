@@ -18,7 +18,8 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.gift_id AS BIGINT) AS gift_id, CAST(s.buyer_id AS BIGINT) AS buyer_id, CAST(s.recipient_id AS BIGINT) AS recipient_id, CAST(s.sent_at AS TIMESTAMP) AS sent_at,
        CASE WHEN s.buyer_id IS NULL THEN -1 ELSE d1.customer_sk END AS buyer_sk,
-       CASE WHEN s.recipient_id IS NULL THEN -1 ELSE d2.customer_sk END AS recipient_sk
+       CASE WHEN s.recipient_id IS NULL THEN -1 ELSE d2.customer_sk END AS recipient_sk,
+       CASE WHEN dla_t.gift_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.gift s
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
@@ -30,7 +31,9 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d2
-       ON d2.customer_id = s.recipient_id AND d2.dla_next IS NULL;
+       ON d2.customer_id = s.recipient_id AND d2.dla_next IS NULL
+LEFT JOIN presentation.fact_gift dla_t
+       ON dla_t.gift_id = CAST(s.gift_id AS BIGINT);
 
 -- check: duplicate grain
 SELECT gift_id, COUNT(*) AS dla_rows
@@ -72,14 +75,14 @@ WHERE s.buyer_sk IS NULL AND d1.customer_id = s.buyer_id;
 UPDATE presentation.fact_gift AS t
 SET buyer_id = x.buyer_id, recipient_id = x.recipient_id, sent_at = x.sent_at, buyer_sk = x.buyer_sk, recipient_sk = x.recipient_sk, dla_run_id = 'r1', dla_loaded_at = (now() AT TIME ZONE 'UTC')
 FROM dla_stage AS x
-WHERE t.gift_id = x.gift_id
+WHERE x.dla_in_target = 1 AND t.gift_id = x.gift_id
   AND ((t.buyer_id IS DISTINCT FROM x.buyer_id) OR (t.recipient_id IS DISTINCT FROM x.recipient_id) OR (t.sent_at IS DISTINCT FROM x.sent_at) OR (t.buyer_sk IS DISTINCT FROM x.buyer_sk) OR (t.recipient_sk IS DISTINCT FROM x.recipient_sk));
 
 -- dml: insert new rows
 INSERT INTO presentation.fact_gift (gift_id, buyer_id, recipient_id, sent_at, buyer_sk, recipient_sk, dla_run_id, dla_loaded_at)
 SELECT x.gift_id, x.buyer_id, x.recipient_id, x.sent_at, x.buyer_sk, x.recipient_sk, 'r1', (now() AT TIME ZONE 'UTC')
 FROM dla_stage x
-WHERE NOT EXISTS (SELECT 1 FROM presentation.fact_gift t WHERE t.gift_id = x.gift_id);
+WHERE x.dla_in_target = 0;
 
 -- cleanup: drop stage
 DROP TABLE IF EXISTS pg_temp.dla_stage;

@@ -1,0 +1,18 @@
+-- The fact load by hand (postgres): what bench_fact.sh compares 'dla run' with.
+-- The source rows with the surrogate key of each dimension's version valid
+-- at sold_at (valid_from <= sold_at < valid_to: a range join), -1 when the
+-- key has none, inserted into the empty fact table in one transaction
+-- (bench/sqlrun.c).
+INSERT INTO presentation.fact_sales (order_id, line_no, sold_at, d1_id, d2_id, d3_id,
+       quantity, unit_price, amount, d1_sk, d2_sk, d3_sk, dla_run_id, dla_loaded_at)
+SELECT s.order_id, s.line_no, s.sold_at, s.d1_id, s.d2_id, s.d3_id,
+       s.quantity, s.unit_price, s.amount,
+       COALESCE(d1.d1_sk, -1), COALESCE(d2.d2_sk, -1), COALESCE(d3.d3_sk, -1),
+       'hand', (now() AT TIME ZONE 'UTC')
+FROM staging.src_fact s
+LEFT JOIN presentation.dim_d1 d1
+       ON d1.d1_id = s.d1_id AND d1.valid_from <= s.sold_at AND s.sold_at < d1.valid_to
+LEFT JOIN presentation.dim_d2 d2
+       ON d2.d2_id = s.d2_id AND d2.valid_from <= s.sold_at AND s.sold_at < d2.valid_to
+LEFT JOIN presentation.dim_d3 d3
+       ON d3.d3_id = s.d3_id AND d3.valid_from <= s.sold_at AND s.sold_at < d3.valid_to;
