@@ -1016,6 +1016,29 @@ enum dla_code dla_meta_lock_acquire(const struct dla_meta *m, const char *run_id
 	return meta_error(err, DLA_ERR_LOCKED, "run lock keeps changing hands; try again");
 }
 
+enum dla_code dla_meta_lock_holder(const struct dla_meta *m, struct dla_lock_holder *holder,
+				   bool *found, struct dla_db_error *err)
+{
+	struct dla_db_result *r = NULL;
+	enum dla_code code;
+
+	memset(holder, 0, sizeof(*holder));
+	*found = false;
+	code = read_holders(m, &r, err);
+	if (code != DLA_OK)
+		return code;
+	if (r->n_rows > 0) {
+		*found = true;
+		copy_text(holder->run_id, sizeof(holder->run_id), dla_db_cell(r, 0, 0));
+		copy_text(holder->host, sizeof(holder->host), dla_db_cell(r, 0, 1));
+		holder->pid = dla_db_cell(r, 0, 2) ? strtol(dla_db_cell(r, 0, 2), NULL, 10) : 0;
+		copy_timestamp(holder->acquired_at, dla_db_cell(r, 0, 3));
+		copy_timestamp(holder->expires_at, dla_db_cell(r, 0, 4));
+	}
+	dla_db_result_free(r);
+	return DLA_OK;
+}
+
 enum dla_code dla_meta_lock_renew(const struct dla_meta *m, const char *run_id,
 				  const char *now, long lease_s,
 				  struct dla_db_error *err)

@@ -140,6 +140,12 @@ enum dla_code dla_meta_lock_acquire(const struct dla_meta *m, const char *run_id
 				    long lease_s, dla_pid_alive_fn alive, void *alive_ctx,
 				    struct dla_lock_holder *holder, char took_over[64],
 				    struct dla_db_error *err);
+/* Reads who holds the run lock, taking nothing: *found says whether a
+ * lock row exists (then *holder is filled).  A missing dla_lock table is a
+ * database error.  For naming the holder when another lock of the target
+ * (the PostgreSQL advisory lock) is what refused a run. */
+enum dla_code dla_meta_lock_holder(const struct dla_meta *m, struct dla_lock_holder *holder,
+				   bool *found, struct dla_db_error *err);
 /* Extends the lease of run_id to now + lease_s; DLA_ERR_LOCKED if lost. */
 enum dla_code dla_meta_lock_renew(const struct dla_meta *m, const char *run_id,
 				  const char *now, long lease_s,

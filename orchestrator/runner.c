@@ -254,30 +254,38 @@ static long long advisory_key(const char *schema)
 	return (long long)(h & 0x7fffffffffffffffULL);
 }
 
-static bool take_advisory_lock(struct dla_warehouse *wh, const char *schema,
-			       struct dla_buf *why)
+enum advisory { ADVISORY_TAKEN, ADVISORY_HELD, ADVISORY_ERROR };
+
+/* Takes the engine's advisory lock of the target (none: ADVISORY_TAKEN);
+ * why gets the error for ADVISORY_ERROR. */
+static enum advisory take_advisory_lock(struct dla_warehouse *wh, const char *schema,
+					struct dla_buf *why)
 {
 	struct dla_buf q = DLA_BUF_INIT;
 	struct dla_db_result *res = NULL;
 	struct dla_db_error err;
-	bool ok = true;
+	enum advisory result = ADVISORY_TAKEN;
 
 	wh->dialect->try_advisory_lock(&q, advisory_key(schema));
 	if (q.len == 0)
-		return true;
+		return ADVISORY_TAKEN;
 	if (dla_db_query(wh->db, q.buf, NULL, 0, &res, &err) != DLA_OK) {
 		dla_buf_addf(why, "cannot take the advisory lock: %s", err.message);
-		ok = false;
+		result = ADVISORY_ERROR;
 	} else {
 		const char *v = dla_db_cell(res, 0, 0);
-		ok = v && (v[0] == '1' || v[0] == 't' || v[0] == 'T');
-		if (!ok)
-			dla_buf_adds(why, "another dla run holds the advisory lock of this "
-				     "target");
+		if (!(v && (v[0] == '1' || v[0] == 't' || v[0] == 'T')))
+			result = ADVISORY_HELD;
 	}
 	dla_db_result_free(res);
 	dla_buf_release(&q);
-	return ok;
+	return result;
+}
+
+static void holder_message(struct dla_buf *why, const struct dla_lock_holder *h)
+{
+	dla_buf_addf(why, "locked by run %s since %s (host %s, pid %ld; lease until %s)",
+		     h->run_id, h->acquired_at, h->host, h->pid, h->expires_at);
 }
 
 /* ---- run state ------------------------------------------------------------ */
@@ -1057,8 +1065,43 @@ static int execute(struct run_state *st)
 	return exit_code;
 }
 
-/* Takes the advisory lock and the lease; *locked says whether the lease row
- * is ours.  Returns an exit code. */
+/* Takes the advisory lock of the target (PostgreSQL), before the metadata
+ * tables are created: two first runs on a new warehouse must not race to
+ * create them.  When another run holds it, names that run from its lease
+ * row, which the holder writes right after taking the advisory lock (or,
+ * on a new warehouse, right after creating the tables): read for up to
+ * 0.8 s, so the refusal still comes within a second.  Returns an exit
+ * code. */
+static int take_advisory(struct run_state *st)
+{
+	struct dla_buf why = DLA_BUF_INIT;
+	struct dla_lock_holder holder;
+	enum advisory a = take_advisory_lock(&st->wh, st->meta.schema, &why);
+	bool found = false;
+
+	if (a == ADVISORY_TAKEN)
+		return DLA_EXIT_OK;
+	for (int i = 0; a == ADVISORY_HELD && i < 16 && !found; i++) {
+		struct dla_db_error err;
+		if (i > 0) {
+			struct timespec pause = { 0, 50 * 1000000L };
+			nanosleep(&pause, NULL);
+		}
+		if (dla_meta_lock_holder(&st->meta, &holder, &found, &err) != DLA_OK)
+			found = false;
+	}
+	if (a == ADVISORY_HELD && found)
+		holder_message(&why, &holder);
+	else if (a == ADVISORY_HELD)
+		dla_buf_adds(&why, "locked by another dla run (it holds the advisory lock of "
+			     "this target and has not recorded its lease yet)");
+	dla_progress_error(&st->pr, st->o->prog, why.buf);
+	dla_buf_release(&why);
+	return DLA_EXIT_UNAVAILABLE;
+}
+
+/* Takes the lease row; *locked says whether it is ours.  Returns an exit
+ * code. */
 static int take_run_lock(struct run_state *st, bool *locked)
 {
 	struct dla_lock_holder holder;
@@ -1069,19 +1112,12 @@ static int take_run_lock(struct run_state *st, bool *locked)
 	int exit_code = DLA_EXIT_OK;
 
 	*locked = false;
-	if (!take_advisory_lock(&st->wh, st->meta.schema, &why)) {
-		dla_progress_error(&st->pr, st->o->prog, why.buf);
-		dla_buf_release(&why);
-		return DLA_EXIT_UNAVAILABLE;
-	}
 	dla_time_now(now);
 	memset(&holder, 0, sizeof(holder));
 	rc = dla_meta_lock_acquire(&st->meta, st->run_id, st->host, (long)getpid(), now,
 				   st->lease_s, pid_alive, NULL, &holder, took_over, &err);
 	if (rc == DLA_ERR_LOCKED) {
-		dla_buf_addf(&why, "locked by run %s since %s (host %s, pid %ld; lease "
-			     "until %s)", holder.run_id, holder.acquired_at, holder.host,
-			     holder.pid, holder.expires_at);
+		holder_message(&why, &holder);
 		exit_code = DLA_EXIT_UNAVAILABLE;
 	} else if (rc != DLA_OK) {
 		dla_buf_addf(&why, "cannot take the run lock: %s", err.message);
@@ -1165,6 +1201,9 @@ static int run_locked_phases(struct run_state *st, const bool *given, bool *chos
 
 	memset(&choice, 0, sizeof(choice));
 	if (!st->o->dry_run) {
+		exit_code = take_advisory(st);
+		if (exit_code != DLA_EXIT_OK)
+			goto out;
 		if (dla_meta_ensure(&st->meta, &err) != DLA_OK) {
 			struct dla_buf why = DLA_BUF_INIT;
 			dla_buf_addf(&why, "cannot create the metadata tables in '%s': %s",

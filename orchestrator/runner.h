@@ -2,10 +2,12 @@
  * runner.h - executes the selected nodes of a project against a target, in
  * parallel, and records the run in the warehouse (SPEC 5 and 7).
  *
- * Sequence: connect the main connection (exit 3 if impossible), create /
- * migrate the metadata tables, take the run lock (advisory lock where the
- * engine has one, then the lease row; exit 3 "locked by run <id> since
- * <time>" if held), let the chooser decide what to run (dla retry), read
+ * Sequence: connect the main connection (exit 3 if impossible), take the
+ * advisory lock where the engine has one (before the metadata tables
+ * exist: two first runs on a new warehouse do not race to create them),
+ * create / migrate the metadata tables, take the lease row (exit 3 "locked
+ * by run <id> since <time>" if either lock is held, naming the holder from
+ * the lease row), let the chooser decide what to run (dla retry), read
  * past node durations, record the run `running`, then start the workers.
  *
  * Threads.  The main thread keeps the main connection for every metadata

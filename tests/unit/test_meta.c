@@ -486,6 +486,20 @@ static void lock_is_exclusive_until_released(void **state)
 	assert_string_equal(took_over, "");
 	assert_non_null(strstr(err.message, "run_a"));
 	assert_meta_value(f, "COUNT(*)", "dla_lock", NULL, NULL, "1");
+	{
+		/* read without taking (naming the holder of the advisory lock) */
+		struct dla_lock_holder seen;
+		bool found = false;
+
+		must(dla_meta_lock_holder(&f->meta2, &seen, &found, &err), &err, "holder");
+		assert_true(found);
+		assert_string_equal(seen.run_id, "run_a");
+		assert_string_equal(seen.host, "host1");
+		assert_int_equal(seen.pid, 100);
+		assert_string_equal(seen.acquired_at, "2026-01-02 03:04:05");
+		assert_string_equal(seen.expires_at, "2026-01-02 03:14:05");
+		assert_meta_value(f, "COUNT(*)", "dla_lock", NULL, NULL, "1");
+	}
 
 	/* renew moves the lease: b still locked out after the old expiry */
 	must(dla_meta_lock_renew(&f->meta, "run_a", "2026-01-02 03:10:00", 600, &err),
@@ -501,6 +515,14 @@ static void lock_is_exclusive_until_released(void **state)
 	assert_meta_value(f, "COUNT(*)", "dla_lock", NULL, NULL, "1");
 	must(dla_meta_lock_release(&f->meta, "run_a", &err), &err, "release a");
 	assert_meta_value(f, "COUNT(*)", "dla_lock", NULL, NULL, "0");
+	{
+		struct dla_lock_holder seen;
+		bool found = true;
+
+		must(dla_meta_lock_holder(&f->meta2, &seen, &found, &err), &err, "no holder");
+		assert_false(found);
+		assert_string_equal(seen.run_id, "");
+	}
 	must(dla_meta_lock_acquire(&f->meta2, "run_b", "host2", 200, "2026-01-02 03:16:00",
 				   600, NULL, NULL, &holder, took_over, &err), &err,
 	     "acquire b after release");
