@@ -69,7 +69,7 @@ cp -R "$HERE/projects/crash" "$P"
 
 q() { # q SQL: rows as a|b lines, NULL as NULL
 	if [ "$TARGET" = local ]; then
-		sqlite3 -separator '|' -nullvalue NULL "$P/.dla/warehouse.db" \
+		sqlite3 -cmd '.timeout 10000' -separator '|' -nullvalue NULL "$P/.dla/warehouse.db" \
 			"attach '$P/.dla/presentation.db' as presentation;
 			 attach '$P/.dla/$M.db' as $M; $1"
 	else

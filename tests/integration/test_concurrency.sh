@@ -1,0 +1,419 @@
+#!/bin/sh
+# test_concurrency.sh DLA_BIN - lost connections, a database down at start
+# and concurrent runs on one target (docs/RELIABILITY.md), with the
+# projects/crash project (lock_lease: 3s in the copy under test).
+#
+# PostgreSQL:
+#   lost connection   the server backend of the worker loading dim_customer
+#                     (its source view sleeps in pg_sleep) is terminated
+#                     with pg_terminate_backend: the node fails with the
+#                     SQLSTATE (57P01 or 08xxx) in stderr and the JSON log,
+#                     what depends on it is skipped, every other node runs
+#                     (the worker reconnects), exit 1; `dla retry` then
+#                     gives the uninterrupted run's warehouse (ordered dump
+#                     compared with a reference database)
+#   database down     a closed port: exit 3, "cannot connect to target",
+#                     nothing recorded; `dla retry --as-of` later runs it all
+# PostgreSQL and SQLite:
+#   a run while another holds the lock: exit 3 within 1 s naming the
+#     holder ("locked by run <id>"), no dla_run / dla_node_run row
+#   two runs started at the same instant (on a new warehouse and on a
+#     loaded one, several rounds): exactly one runs, the other exits 3
+#     naming it, one dla_run row
+#   a live holder whose lease is short keeps its lock (renewed)
+#   a holder SIGKILLed on another host (its lock row moved to another host
+#     name after the kill): refused while its lease lasts, taken over once
+#     it expired, the dead run recorded failed ("lease expired")
+set -u
+DLA=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=/usr/bin/python3
+AS1='2026-01-01 00:00:00'
+AS2='2026-01-02 00:00:00'
+AS3='2026-01-03 00:00:00'
+M=crash_meta
+passed=0; failed=0
+BG=""; BG2=""
+
+ok()   { passed=$((passed + 1)); }
+bad()  { failed=$((failed + 1)); echo "concurrency[$TARGET]: FAIL: $*" >&2; }
+check() { # check NAME EXPECTED ACTUAL
+	if [ "$2" = "$3" ]; then ok; else
+		bad "$1"; printf '  expected:\n%s\n  actual:\n%s\n' "$2" "$3" >&2; fi
+}
+has() { # has NAME FILE FIXED-TEXT
+	if grep -qF -- "$3" "$2"; then ok; else
+		bad "$1: $(basename "$2") lacks '$3'"; sed 's/^/  | /' "$2" >&2; fi
+}
+
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then WBASE=/dev/shm; else WBASE=${TMPDIR:-/tmp}; fi
+W=$(mktemp -d "$WBASE/dla-conc.XXXXXX") || exit 1
+P=$W/proj
+PG_HOME_DB=${PGDATABASE:-dla}
+cleanup() {
+	for pid in $BG $BG2; do kill -9 "$pid" 2>/dev/null; done
+	rm -rf "$W"
+	if [ -n "${PGPORT:-}" ]; then
+		for db in conc_ref conc_it conc_new; do
+			PGDATABASE=$PG_HOME_DB psql -X -q -c "set client_min_messages = warning" \
+				-c "drop database if exists $db with (force)" >/dev/null 2>&1
+		done
+	fi
+}
+trap cleanup EXIT
+
+now_ms() { date +%s%3N; }
+T0=$(now_ms)
+section() { echo "concurrency: $(( ($(now_ms) - T0) / 1000 ))s $*"; }
+q() { # q SQL: rows as a|b lines, NULL as NULL
+	if [ "$TARGET" = local ]; then
+		sqlite3 -cmd '.timeout 10000' -separator '|' -nullvalue NULL "$P/.dla/warehouse.db" \
+			"attach '$P/.dla/presentation.db' as presentation;
+			 attach '$P/.dla/staging.db' as staging;
+			 attach '$P/.dla/$M.db' as $M; $1"
+	else
+		psql -X -q -h "${DLA_PG_SOCKET:-$PGHOST}" -At -F '|' -P null=NULL \
+			-v ON_ERROR_STOP=1 -c "$1" 2>&1
+	fi
+}
+dla() { "$DLA" --project "$P" --target "$TARGET" "$@"; }
+run() { # run ARGS...: RC, stdout in $W/out, stderr in $W/err
+	dla "$@" >"$W/out" 2>"$W/err"
+	RC=$?
+}
+pg_db() { # pg_db NAME: a new empty database, the current one from now on
+	PGDATABASE=$PG_HOME_DB psql -X -q -v ON_ERROR_STOP=1 -c "set client_min_messages = warning" \
+		-c "drop database if exists $1 with (force)" -c "create database $1" >/dev/null ||
+		bad "cannot create database $1"
+	PGDATABASE=$1
+	export PGDATABASE
+}
+
+# A fresh project copy (new SQLite files), lease 3 s, and v_customer slowed
+# down by the one row of source staging.knob (seeded 0; slow_view sets it).
+# PostgreSQL sleeps in pg_sleep; SQLite counts in a recursive CTE (about
+# 2-4 s per 10^7 here).  The view text never changes: a retry that does not
+# re-create the view (it succeeded) reads the same view.
+new_project() {
+	rm -rf "$P"
+	cp -R "$HERE/projects/crash" "$P"
+	sed -i 's/^threads: 1$/threads: 1\nlock_lease: 3s/' "$P/dla.yml"
+	grep -q '^lock_lease: 3s$' "$P/dla.yml" || bad "lock_lease not set in the copy"
+	printf 'sources:\n  - name: knob\n    schema: staging\n    seed: seeds/knob.csv\n' \
+		>"$P/models/knob.yml"
+	printf 'secs\n0\n' >"$P/seeds/knob.csv"
+	cp "$P/seeds/knob.csv" "$P/seeds/batch2/knob.csv"
+	if [ "$TARGET" = pg ]; then
+		cat >"$P/views/v_customer.sql" <<EOF
+select c.customer_id, c.name, lower(c.email) as email, c.city, c.tier
+from staging.customer c, (select pg_sleep(k.secs) as slept from staging.knob k) z
+EOF
+	else
+		cat >"$P/views/v_customer.sql" <<EOF
+select c.customer_id, c.name, lower(c.email) as email, c.city, c.tier
+from staging.customer c,
+     (with recursive n(i) as (select 1 union all select i + 1 from n
+                              where i < (select secs * 4000000 from staging.knob))
+      select count(*) as k from n) z
+EOF
+	fi
+}
+slow_view() { # slow_view SECONDS: reading v_customer takes about that long
+	q "update staging.knob set secs = $1" >/dev/null
+}
+
+load_batch1() { # a warehouse with batch 1 loaded and batch 2 seeded
+	dla seed >/dev/null 2>"$W/err" || bad "seed: $(cat "$W/err")"
+	run run --as-of "$AS1"
+	check "batch 1 exit" 0 "$RC"
+	dla seed --from "$P/seeds/batch2" >/dev/null 2>"$W/err" || bad "seed 2: $(cat "$W/err")"
+}
+
+# dump FILE: every target table in order, housekeeping columns left out
+dump() {
+	sql=""
+	for t in dim_customer dim_product fact_daily fact_sales; do
+		if [ "$TARGET" = local ]; then
+			cols=$(q "select name from pragma_table_info('$t', 'presentation') order by cid")
+		else
+			cols=$(q "select column_name from information_schema.columns where table_schema =
+				'presentation' and table_name = '$t' order by ordinal_position")
+		fi
+		list=""; order=""; i=0
+		for c in $cols; do
+			case $c in dla_run_id|dla_updated_at|dla_loaded_at) continue ;; esac
+			i=$((i + 1)); list="$list${list:+, }$c"; order="$order${order:+, }$i"
+		done
+		sql="$sql select '== $t'; select $list from presentation.$t order by $order;"
+	done
+	q "$sql" >"$1"
+}
+
+wait_lock() { # wait_lock: until a run holds the lock and is recorded running
+	i=0          # (10 s at most); prints its run id
+	while [ "$i" -lt 100 ]; do
+		holder=$(q "select l.run_id from $M.dla_lock l join $M.dla_run r
+			on r.run_id = l.run_id and r.status = 'running'" 2>/dev/null)
+		case $holder in [0-9]*) echo "$holder"; return 0 ;; esac
+		sleep 0.1; i=$((i + 1))
+	done
+	return 1
+}
+counts() { q "select (select count(*) from $M.dla_run) || '/' || (select count(*) from $M.dla_node_run)"; }
+
+# ---- a run while another holds the lock; a live holder keeps its lease ----
+lock_held() {
+	slow_view 6
+	"$DLA" --project "$P" --target "$TARGET" run --as-of "$AS2" >"$W/a.out" 2>"$W/a.err" &
+	BG=$!        # not through dla(): $! must be dla itself
+	A=$(wait_lock) || bad "the first run never took the lock"
+	before=$(counts)
+	t0=$(now_ms)
+	run run --as-of "$AS2"
+	t1=$(now_ms)
+	check "second run exit" 3 "$RC"
+	has "second run names the holder" "$W/err" "dla run: locked by run $A since "
+	check "second run refused within 1 s" yes "$([ $((t1 - t0)) -lt 1000 ] && echo yes || echo "no: $((t1 - t0)) ms")"
+	check "second run wrote nothing" "$before" "$(counts)"
+	# the holder renews its 3 s lease: still refused once 3 s have passed
+	sleep 3.5
+	run retry --as-of "$AS2"
+	check "live holder keeps its lock after its first lease" 3 "$RC"
+	has "live holder named" "$W/err" "locked by run $A since "
+	check "the refused retry wrote nothing" "$before" "$(counts)"
+	wait "$BG"
+	check "the holder finished" 0 "$?"
+	BG=""
+	check "the holder's run" "success" "$(q "select status from $M.dla_run where run_id = '$A'")"
+	slow_view 0
+}
+
+# ---- two runs started at the same instant ----------------------------------
+race_round() { # race_round NAME
+	slow_view 2
+	before=$(q "select count(*) from $M.dla_run" 2>/dev/null)
+	case $before in [0-9]*) ;; *) before=0 ;; esac
+	"$DLA" --project "$P" --target "$TARGET" run --as-of "$AS2" >"$W/a.out" 2>"$W/a.err" &
+	BG=$!
+	"$DLA" --project "$P" --target "$TARGET" run --as-of "$AS2" >"$W/b.out" 2>"$W/b.err" &
+	BG2=$!
+	wait "$BG"; ra=$?
+	wait "$BG2"; rb=$?
+	BG=""; BG2=""
+	case "$ra $rb" in
+	"0 3") win=a lose=b ;;
+	"3 0") win=b lose=a ;;
+	*) bad "$1: exits $ra and $rb, not one 0 and one 3"
+	   sed 's/^/  a| /' "$W/a.err" >&2; sed 's/^/  b| /' "$W/b.err" >&2
+	   slow_view 0; return ;;
+	esac
+	ok
+	winner=$(sed -n 's/^done: .* (run \(.*\))$/\1/p' "$W/$win.out")
+	has "$1: the loser names the winner" "$W/$lose.err" "locked by run $winner since "
+	check "$1: one run recorded" "$((before + 1))" "$(q "select count(*) from $M.dla_run")"
+	check "$1: the winner's run" "success" "$(q "select status from $M.dla_run where run_id = '$winner'")"
+	slow_view 0
+}
+
+# ---- a holder SIGKILLed on another host: taken over once its lease expired --
+other_host() {
+	slow_view 6
+	"$DLA" --project "$P" --target "$TARGET" run --as-of "$AS2" >"$W/a.out" 2>"$W/a.err" &
+	BG=$!        # not through dla(): $! must be dla itself
+	A=$(wait_lock) || bad "the run to kill never took the lock"
+	kill -9 "$BG"; wait "$BG" 2>/dev/null; BG=""
+	q "update $M.dla_lock set holder_host = 'dla-other-host' where run_id = '$A'" >/dev/null
+	expires=$(q "select expires_at from $M.dla_lock where run_id = '$A'")
+	slow_view 0
+	t0=$(now_ms)
+	run run --as-of "$AS2"
+	t1=$(now_ms)
+	check "dead holder elsewhere, lease running: exit" 3 "$RC"
+	has "dead holder elsewhere named" "$W/err" "locked by run $A since "
+	has "dead holder's host named" "$W/err" "(host dla-other-host, pid "
+	check "refused within 1 s" yes "$([ $((t1 - t0)) -lt 1000 ] && echo yes || echo "no: $((t1 - t0)) ms")"
+	# retried every 0.3 s until it goes through: not before the lease expired
+	i=0
+	while [ "$i" -lt 40 ]; do
+		run run --as-of "$AS2"
+		[ "$RC" = 3 ] || break
+		sleep 0.3; i=$((i + 1))
+	done
+	check "taken over once the lease expired: exit" 0 "$RC"
+	has "the takeover is reported" "$W/err" "took over the lock of run $A"
+	B=$(sed -n 's/^done: .* (run \(.*\))$/\1/p' "$W/out")
+	check "not before the lease expired" yes "$(q "select case when started_at >= '$expires' then 'yes' else
+		'no: ' || started_at || ' < $expires' end from $M.dla_run where run_id = '$B'")"
+	check "the dead run recorded failed" "failed|lease expired: run did not finish" \
+		"$(q "select status, message from $M.dla_run where run_id = '$A'")"
+	check "nothing left running" "0" "$(q "select count(*) from $M.dla_run where status = 'running'")"
+	check "lock released" "0" "$(q "select count(*) from $M.dla_lock")"
+}
+
+# ======================================================================== pg
+TARGET=pg
+if [ -z "${PGPORT:-}" ] || ! command -v psql >/dev/null 2>&1; then
+	echo "concurrency: PostgreSQL not started by the runner (tests/integration/run.sh)" >&2
+	exit 1
+fi
+
+# the reference: batch 1, then batch 2 uninterrupted
+new_project
+pg_db conc_ref
+load_batch1
+run run --as-of "$AS2"
+check "reference run" 0 "$RC"
+dump "$W/ref.dump"
+
+# ---- lost connection mid-node ---------------------------------------------
+# lost_conn FORMAT: batch 2 with dim_customer's backend terminated; the
+# SQLSTATE in the JSON log (json) or on stderr (text); then dla retry.
+lost_conn() {
+	pg_db conc_it
+	load_batch1
+	slow_view 30
+	"$DLA" --project "$P" --target "$TARGET" run --as-of "$AS2" --threads 1 --log-format "$1" \
+		>"$W/out" 2>"$W/err" &
+	BG=$!        # not through dla(): $! must be dla itself
+	pid=""; i=0
+	while [ "$i" -lt 100 ] && [ -z "$pid" ]; do   # until a worker sleeps in the view
+		pid=$(q "select pid from pg_stat_activity where datname = 'conc_it' and state = 'active'
+			and wait_event = 'PgSleep' and query like '%dla_stage%'")
+		[ -n "$pid" ] || sleep 0.1
+		i=$((i + 1))
+	done
+	if [ -z "$pid" ]; then
+		bad "$1: dim_customer never slept in the view"
+	else
+		check "$1: backend terminated" "t" "$(q "select pg_terminate_backend($pid)")"
+	fi
+	wait "$BG"
+	RC=$?
+	BG=""
+	slow_view 0
+	check "$1: lost connection exit" 1 "$RC"
+	LR=$(q "select max(run_id) from $M.dla_run")
+	# the worker reconnected: the nodes after dim_customer ran
+	check "$1: lost connection: node statuses" "dim_customer|failed
+dim_product|success
+fact_daily|success
+fact_sales|skipped
+rpt_city_sales|skipped
+v_customer|success
+v_daily|success
+v_product|success
+v_sales|success" "$(q "select node, status from $M.dla_node_run where run_id = '$LR' order by node")"
+	check "$1: lost connection: skipped for the failure" "upstream 'dim_customer' failed
+upstream 'dim_customer' failed" "$(q "select message from $M.dla_node_run where run_id = '$LR' and status = 'skipped' order by node")"
+	message=$(q "select message from $M.dla_node_run where run_id = '$LR' and node = 'dim_customer'")
+	case $message in
+	*"[57P01]"*|*"[08"???"]"*) ok ;;
+	*) bad "$1: lost connection: node message without SQLSTATE 57P01/08xxx: $message" ;;
+	esac
+	if [ "$1" = json ]; then
+		sqlstate=$("$PY" - "$W/out" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] == "node_end" and e["node"] == "dim_customer":
+        print(e["status"], (e["error"] or {}).get("sqlstate"))
+EOF
+)
+		case $sqlstate in
+		"failed 57P01"|"failed 08"???) ok ;;
+		*) bad "json: node_end of dim_customer: '$sqlstate' (want failed 57P01 or 08xxx)" ;;
+		esac
+	else
+		case $(cat "$W/err") in
+		*"dla: node 'dim_customer' failed: "*"[57P01]"*|*"dla: node 'dim_customer' failed: "*"[08"???"]"*) ok ;;
+		*) bad "text: stderr lacks the failure with its SQLSTATE: $(cat "$W/err")" ;;
+		esac
+		has "text: the summary" "$W/out" "done: failed, 6 ok, 1 failed, 2 skipped"
+	fi
+	check "$1: lost connection: run failed, lock released" "failed|0" \
+		"$(q "select status, (select count(*) from $M.dla_lock) from $M.dla_run where run_id = '$LR'")"
+	run retry
+	check "$1: retry after the lost connection" 0 "$RC"
+	has "$1: retry ran what was lost" "$W/out" "done: success, 3 ok, 0 failed, 0 skipped"
+	dump "$W/lc.dump"
+	check "$1: retry converged to the uninterrupted run" "" "$(diff "$W/ref.dump" "$W/lc.dump")"
+}
+section "lost_conn text"
+lost_conn text
+lost_conn json
+
+# ---- the database down at start --------------------------------------------
+before=$(counts)
+PGPORT_SAVED=$PGPORT
+PGPORT=1
+t0=$(now_ms)
+run run --as-of "$AS3"
+t1=$(now_ms)
+check "database down: exit" 3 "$RC"
+has "database down: clear message" "$W/err" "dla run: cannot connect to target 'pg': "
+check "database down: at once" yes "$([ $((t1 - t0)) -lt 5000 ] && echo yes || echo "no: $((t1 - t0)) ms")"
+run retry --as-of "$AS3"
+check "database down: retry exit" 3 "$RC"
+has "database down: retry message" "$W/err" "dla retry: cannot connect to target 'pg': "
+PGPORT=$PGPORT_SAVED
+check "database down: nothing recorded" "$before" "$(counts)"
+run retry --as-of "$AS3"
+check "retry once the database is back" 0 "$RC"
+has "retry ran everything" "$W/out" "done: success, 9 ok, 0 failed, 0 skipped"
+check "retry recorded as of the missed run" "retry|NULL|$AS3|success" \
+	"$(q "select command, retry_of, as_of, status from $M.dla_run where run_id = (select max(run_id) from $M.dla_run)")"
+dump "$W/down.dump"
+check "retry after the outage: same warehouse" "" "$(diff "$W/ref.dump" "$W/down.dump")"
+
+# ---- concurrent runs ---------------------------------------------------------
+section "lock_held"
+lock_held
+pg_db conc_new            # seeded, no metadata yet: two first runs at once
+dla seed >/dev/null 2>"$W/err" || bad "seed: $(cat "$W/err")"
+dla seed --from "$P/seeds/batch2" >/dev/null 2>"$W/err" || bad "seed 2: $(cat "$W/err")"
+section "race_round new warehouse"
+race_round "new warehouse"
+race_round "loaded warehouse 1"
+race_round "loaded warehouse 2"
+pg_db conc_it
+load_batch1
+section "other_host"
+other_host
+dump "$W/oh.dump"
+check "after the takeover: same warehouse" "" "$(diff "$W/ref.dump" "$W/oh.dump")"
+PGDATABASE=$PG_HOME_DB
+
+section "sqlite"
+# ==================================================================== sqlite
+TARGET=local
+new_project
+load_batch1
+run run --as-of "$AS2"
+check "sqlite reference" 0 "$RC"
+dump "$W/ref.dump"
+new_project
+# the database cannot be opened: its directory is a file
+: >"$P/.dla"
+run run --as-of "$AS1"
+check "sqlite unopenable: exit" 3 "$RC"
+has "sqlite unopenable: message" "$W/err" "dla run: cannot connect to target 'local': "
+rm -f "$P/.dla"
+dla seed >/dev/null 2>"$W/err" || bad "seed: $(cat "$W/err")"
+rm -f "$P/.dla/$M.db"      # seeded, no metadata yet: two first runs at once
+section "race_round new warehouse"
+race_round "new warehouse"
+new_project
+load_batch1
+section "lock_held"
+lock_held
+race_round "loaded warehouse 1"
+race_round "loaded warehouse 2"
+new_project
+load_batch1
+section "other_host"
+other_host
+dump "$W/oh.dump"
+check "after the takeover: same warehouse" "" "$(diff "$W/ref.dump" "$W/oh.dump")"
+
+echo "concurrency: $passed passed, $failed failed"
+[ "$failed" = 0 ]
