@@ -240,3 +240,20 @@ void dla_dialect_no_view_search_path(struct dla_buf *b, const char *views_schema
 	(void)b;
 	(void)views_schema;
 }
+
+void dla_dialect_std_create_index(struct dla_buf *b, const char *schema, const char *table,
+				  const char *index, const char *columns)
+{
+	dla_buf_addf(b, "CREATE INDEX IF NOT EXISTS %s ON %s.%s (%s)", index, schema, table,
+		     columns);
+}
+
+void dla_dialect_no_index(struct dla_buf *b, const char *schema, const char *table,
+			  const char *index, const char *columns)
+{
+	(void)b;
+	(void)schema;
+	(void)table;
+	(void)index;
+	(void)columns;
+}

@@ -162,6 +162,14 @@ struct dla_dialect {
 	/* ALTER TABLE ... ADD COLUMN. */
 	void (*add_column)(struct dla_buf *b, const char *schema, const char *table,
 			   const char *column, const struct dla_coltype *t);
+	/* CREATE INDEX IF NOT EXISTS index ON schema.table (columns), columns
+	 * a comma-separated list ("customer_id, valid_from"); the index lives
+	 * in the table's schema (SQLite: "schema.index ON table").  Idempotent,
+	 * so templates emit it on every load (a table created before dla made
+	 * indexes gets them).  Nothing where the engine has no indexes
+	 * (Snowflake: appends nothing, the caller skips the empty statement). */
+	void (*create_index)(struct dla_buf *b, const char *schema, const char *table,
+			     const char *index, const char *columns);
 
 	/* ---- session and transactions ---- */
 	/* Appends the statements run once on every new connection (kind
@@ -261,6 +269,13 @@ struct dla_type_name {
  * args[0] as length, DECIMAL args as precision and scale. */
 bool dla_dialect_parse_with(const char *spelling, const struct dla_type_name *names,
 			    size_t n, struct dla_coltype *out);
+
+/* create_index: CREATE INDEX IF NOT EXISTS index ON schema.table (columns)
+ * (PostgreSQL's spelling); and nothing, for engines without indexes. */
+void dla_dialect_std_create_index(struct dla_buf *b, const char *schema, const char *table,
+				  const char *index, const char *columns);
+void dla_dialect_no_index(struct dla_buf *b, const char *schema, const char *table,
+			  const char *index, const char *columns);
 
 /* view_search_path for engines that need none (appends nothing). */
 void dla_dialect_no_view_search_path(struct dla_buf *b, const char *views_schema);

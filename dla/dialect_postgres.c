@@ -214,6 +214,7 @@ const struct dla_dialect dla_dialect_postgres = {
 	.columns_query = pg_columns_query,
 	.parse_type = pg_parse_type,
 	.add_column = pg_add_column,
+	.create_index = dla_dialect_std_create_index,
 	.session_setup = pg_session_setup,
 	.view_search_path = pg_view_search_path,
 	.connection_defaults = "BoolsAsChar=0",

@@ -229,6 +229,7 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.columns_query = sf_columns_query,
 	.parse_type = sf_parse_type,
 	.add_column = sf_add_column,
+	.create_index = dla_dialect_no_index,
 	.session_setup = sf_session_setup,
 	.view_search_path = dla_dialect_no_view_search_path,
 	.set_query_tag = sf_set_query_tag,

@@ -201,6 +201,14 @@ static void sqlite_add_column(struct dla_buf *b, const char *schema, const char 
 	sqlite_type_name(b, t);
 }
 
+/* SQLite names the index's database, not the table's: "CREATE INDEX s.i ON t". */
+static void sqlite_create_index(struct dla_buf *b, const char *schema, const char *table,
+				const char *index, const char *columns)
+{
+	dla_buf_addf(b, "CREATE INDEX IF NOT EXISTS %s.%s ON %s (%s)", schema, index, table,
+		     columns);
+}
+
 static void sqlite_session_setup(struct dla_stmts *out)
 {
 	dla_stmts_add_str(out, DLA_STMT_SESSION, DLA_COUNT_NONE, "busy timeout",
@@ -236,6 +244,7 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.columns_query = sqlite_columns_query,
 	.parse_type = sqlite_parse_type,
 	.add_column = sqlite_add_column,
+	.create_index = sqlite_create_index,
 	.session_setup = sqlite_session_setup,
 	.view_search_path = dla_dialect_no_view_search_path,
 	.set_query_tag = dla_dialect_no_query_tag,

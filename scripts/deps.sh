@@ -6,7 +6,8 @@ set -eu
 # libclang_rt.fuzzer-x86_64.a, is in libclang-rt-14-dev on Debian 12).
 PKGS="build-essential pkg-config unixodbc unixodbc-dev libsqliteodbc odbc-postgresql
 libyaml-dev libpcre2-dev libcmocka-dev libjansson-dev libgraphviz-dev graphviz
-postgresql python3-sqlglot sqlite3 clang libclang-rt-14-dev chromium python3-jsonschema"
+postgresql python3-sqlglot sqlite3 clang libclang-rt-14-dev chromium python3-jsonschema
+gnuplot-nox"
 missing=""
 for p in $PKGS; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

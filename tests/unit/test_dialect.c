@@ -182,6 +182,12 @@ static bool run_add_column(const struct dla_dialect *d, char **a, struct dla_buf
 	return true;
 }
 
+static bool run_create_index(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{
+	d->create_index(o, a[0], a[1], a[2], a[3]);
+	return true;
+}
+
 static bool run_session_setup(const struct dla_dialect *d, char **a, struct dla_buf *o)
 {
 	struct dla_stmts s = DLA_STMTS_INIT;
@@ -269,6 +275,7 @@ static const struct method methods[] = {
 	{ "drop_temp_table", 1, SHAPE_STMT, run_drop_temp_table },
 	{ "columns_query", 2, SHAPE_STMT, run_columns_query },
 	{ "add_column", 4, SHAPE_STMT, run_add_column },
+	{ "create_index", 4, SHAPE_STMT, run_create_index },
 	{ "session_setup", 0, SHAPE_STMT, run_session_setup },
 	{ "view_search_path", 1, SHAPE_STMT, run_view_search_path },
 	{ "set_query_tag", 1, SHAPE_STMT, run_set_query_tag },
@@ -502,6 +509,7 @@ static void every_method_is_set(void **state)
 		assert_non_null(d->columns_query);
 		assert_non_null(d->parse_type);
 		assert_non_null(d->add_column);
+		assert_non_null(d->create_index);
 		assert_non_null(d->session_setup);
 		assert_non_null(d->view_search_path);
 		assert_non_null(d->set_query_tag);
