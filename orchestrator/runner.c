@@ -347,6 +347,9 @@ struct run_state {
 	char conn_error[1024];         /* the first worker connection error */
 	struct worker *workers;
 	size_t n_workers;
+	/* the main connection died mid-run (main thread only) */
+	double last_reconnect;         /* mono_now() of the last attempt */
+	bool lock_gone;                /* reconnected, but the lock was taken */
 };
 
 /* Under mu: no node starts any more. */
@@ -368,6 +371,57 @@ static void cancel_running_locked(struct run_state *st, const char *reason)
 	for (size_t i = 0; i < st->n_workers; i++)
 		if (st->workers[i].active)
 			dla_db_cancel(st->workers[i].active);
+}
+
+/* ---- the main connection lost mid-run -------------------------------------- */
+
+/*
+ * The main connection died (server restart, a proxy, pg_terminate_backend):
+ * its session held the advisory lock, and it renews the lease and writes
+ * every record.  Reconnects (at most once a second) and proves the run
+ * still holds its lock: the advisory lock again, then the lease renewed,
+ * which matches only while the lease row is still this run's.  Returns
+ * true when the caller may retry its write; sets st->lock_gone when
+ * another run holds the lock now.  Main thread only.
+ */
+static bool main_recover(struct run_state *st)
+{
+	struct dla_warehouse wh;
+	struct dla_db_error err;
+	struct dla_buf why = DLA_BUF_INIT;
+	enum advisory a = ADVISORY_ERROR;
+	char now[32];
+	enum dla_code rc;
+
+	if (st->lock_gone || !dla_db_is_dead(st->wh.db) || mono_now() - st->last_reconnect < 1)
+		return false;
+	st->last_reconnect = mono_now();
+	if (dla_warehouse_open(&st->op->project, st->g->target, &wh, &err) != DLA_OK)
+		return false;
+	dla_warehouse_close(&st->wh);
+	st->wh = wh;
+	st->meta.db = wh.db;
+	for (int i = 0; i < 10 && a != ADVISORY_TAKEN; i++) {
+		struct timespec pause = { 0, 50 * 1000000L };
+		if (i > 0)
+			nanosleep(&pause, NULL);
+		dla_buf_reset(&why);
+		a = take_advisory_lock(&st->wh, st->meta.schema, &why);
+	}
+	dla_buf_release(&why);
+	if (a != ADVISORY_TAKEN)
+		return false;
+	dla_time_now(now);
+	rc = dla_meta_lock_renew(&st->meta, st->run_id, now, st->lease_s, &err);
+	if (rc == DLA_ERR_LOCKED)
+		st->lock_gone = true;
+	if (rc != DLA_OK)
+		return false;
+	pthread_mutex_lock(&st->out_mu);
+	dla_progress_warning(&st->pr, st->o->prog, "the main connection to the database was "
+			     "lost; reconnected, the run lock is still held");
+	pthread_mutex_unlock(&st->out_mu);
+	return true;
 }
 
 /* ---- records (main thread, main connection) ------------------------------ */
@@ -407,7 +461,10 @@ static void record_lineage(struct run_state *st, const struct dla_node *n)
 		if (!read)
 			continue;
 		if (dla_meta_lineage_record(&st->meta, st->run_id, n->name, dep->relation,
-					    n->relation, &err) != DLA_OK)
+					    n->relation, &err) != DLA_OK &&
+		    (!main_recover(st) ||
+		     dla_meta_lineage_record(&st->meta, st->run_id, n->name, dep->relation,
+					     n->relation, &err) != DLA_OK))
 			record_failed_write(st, "lineage", &err);
 	}
 	/* a fact that inferred members also wrote those dimensions (from its
@@ -459,7 +516,8 @@ static void record_node(struct run_state *st, const struct dla_node *n,
 	row.rows_inferred = r->counts.inferred;
 	row.db_seconds = r->db_seconds;
 	row.message = r->message;
-	if (dla_meta_node_record(&st->meta, &row, &err) != DLA_OK)
+	if (dla_meta_node_record(&st->meta, &row, &err) != DLA_OK &&
+	    (!main_recover(st) || dla_meta_node_record(&st->meta, &row, &err) != DLA_OK))
 		record_failed_write(st, "a node", &err);
 }
 
@@ -788,6 +846,7 @@ static void supervise(struct run_state *st, struct tally *t, struct outcome *out
 	size_t *done = dla_calloc(n, sizeof(*done));
 	struct skipped_item *skipped = dla_calloc(n, sizeof(*skipped));
 	double renew_every = (double)st->lease_s / 3.0, last_renew = mono_now();
+	double renewed_at = last_renew;    /* the last successful renewal */
 	bool all_done = false;
 
 	if (!done || !skipped) {
@@ -849,17 +908,36 @@ static void supervise(struct run_state *st, struct tally *t, struct outcome *out
 			all_done = false;      /* collect what the stop skipped */
 			continue;
 		}
-		if (!all_done && mono_now() - last_renew >= renew_every) {
+		if (!all_done && !out->lock_lost && mono_now() - last_renew >= renew_every) {
 			struct dla_db_error err;
-			char now[32];
+			char now[32], why[1600] = "";
+			enum dla_code rc;
 
 			dla_time_now(now);
 			last_renew = mono_now();
-			if (dla_meta_lock_renew(&st->meta, st->run_id, now, st->lease_s, &err) ==
-			    DLA_ERR_LOCKED && !out->lock_lost) {
+			rc = dla_meta_lock_renew(&st->meta, st->run_id, now, st->lease_s, &err);
+			if (rc != DLA_OK && rc != DLA_ERR_LOCKED && main_recover(st))
+				rc = DLA_OK;           /* main_recover renewed it */
+			if (rc == DLA_OK) {
+				renewed_at = last_renew;
+			} else if (rc == DLA_ERR_LOCKED) {
+				snprintf(why, sizeof(why), "%s", err.message);
+			} else if (st->lock_gone) {
+				snprintf(why, sizeof(why), "run lock lost: another run took it "
+					 "while the main connection was down");
+			} else if (last_renew - renewed_at >= 2 * renew_every) {
+				/* others may take the lease over soon: stop first */
+				snprintf(why, sizeof(why), "run lock lost: its lease could not be "
+					 "renewed for %.0f s: %s", last_renew - renewed_at,
+					 err.message);
+			} else {
+				/* try again in a second */
+				last_renew -= renew_every - 1 > 0 ? renew_every - 1 : 0;
+			}
+			if (why[0]) {
 				out->lock_lost = true;
 				pthread_mutex_lock(&st->out_mu);
-				dla_progress_error(&st->pr, st->o->prog, err.message);
+				dla_progress_error(&st->pr, st->o->prog, why);
 				pthread_mutex_unlock(&st->out_mu);
 				pthread_mutex_lock(&st->mu);
 				stop_locked(st, "the run lock was lost");
@@ -1037,7 +1115,10 @@ static int execute(struct run_state *st)
 		else if (t.skipped)
 			dla_buf_adds(&msg, "nodes were skipped");
 		if (dla_meta_run_finish(&st->meta, st->run_id, status, finished,
-					msg.len ? msg.buf : NULL, &err) != DLA_OK)
+					msg.len ? msg.buf : NULL, &err) != DLA_OK &&
+		    (!main_recover(st) ||
+		     dla_meta_run_finish(&st->meta, st->run_id, status, finished,
+					 msg.len ? msg.buf : NULL, &err) != DLA_OK))
 			record_failed_write(st, "the end of the run", &err);
 		dla_buf_release(&msg);
 		test_hook_meta("run finished", NULL);
@@ -1249,7 +1330,9 @@ static int run_locked_phases(struct run_state *st, const bool *given, bool *chos
 	exit_code = execute(st);
 out:
 	if (locked) {
-		(void)dla_meta_lock_release(&st->meta, st->run_id, NULL);
+		if (dla_meta_lock_release(&st->meta, st->run_id, NULL) != DLA_OK &&
+		    main_recover(st))
+			(void)dla_meta_lock_release(&st->meta, st->run_id, NULL);
 		test_hook_meta("lock released", NULL);
 	}
 	dla_free(choice.selector);

@@ -35,6 +35,11 @@
  * else; --fail-fast starts no new node after the first failure (nodes
  * already running finish).  A worker whose connection died reconnects
  * before its next node; when no worker can connect, the rest is skipped.
+ * When the main connection dies, the main thread reconnects, takes the
+ * advisory lock again and renews the lease (still this run's) before its
+ * next write; when it cannot renew for 2/3 of the lease, the lock counts
+ * as lost (running nodes cancelled, exit 3) before another run could take
+ * the expired lease over.
  *
  * Signals.  SIGINT / SIGTERM stop dispatching, cancel the running
  * statements (dla_db_cancel: the transactions roll back) and record those
