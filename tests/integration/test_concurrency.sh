@@ -12,6 +12,12 @@
 #                     (the worker reconnects), exit 1; `dla retry` then
 #                     gives the uninterrupted run's warehouse (ordered dump
 #                     compared with a reference database)
+#   main connection   the session holding the advisory lock and writing the
+#     lost            records is terminated mid-node: dla reconnects, renews
+#                     its lease and records everything (exit 0); when it
+#                     cannot reconnect (CONNECTION LIMIT 0), it stops before
+#                     its lease could expire, rolling the running node back
+#                     (exit 3), and the next run takes over
 #   database down     a closed port: exit 3, "cannot connect to target",
 #                     nothing recorded; `dla retry --as-of` later runs it all
 # PostgreSQL and SQLite:
@@ -341,6 +347,64 @@ EOF
 section "lost_conn text"
 lost_conn text
 lost_conn json
+
+# ---- the main connection lost mid-run ---------------------------------------
+# Its session holds the advisory lock, renews the 3 s lease and writes the
+# records.  main_lost RETURNS: the advisory lock holder's backend is
+# terminated while dim_customer sleeps 5 s (renewals due meanwhile);
+# "back": dla reconnects, renews and records everything, exit 0; "never":
+# role dla may not connect any more (CONNECTION LIMIT 0), so the lease
+# cannot be renewed: the run stops before it could expire (rolls the
+# running node back), exit 3; the next run takes over and completes.
+main_lost() {
+	pg_db conc_it
+	load_batch1
+	slow_view 5
+	dim_before=$(q "select count(*) from presentation.dim_customer")
+	"$DLA" --project "$P" --target "$TARGET" run --as-of "$AS2" >"$W/out" 2>"$W/err" &
+	BG=$!        # not through dla(): $! must be dla itself
+	ML=$(wait_lock) || bad "main lost ($1): never took the lock"
+	sleep 0.5
+	[ "$1" = never ] && admin "alter role dla connection limit 0"
+	check "main lost ($1): backend terminated" "t" "$(psql -X -q -At -h "$DLA_PG_SOCKET" -U postgres \
+		-d postgres -c "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory'
+		and database = (select oid from pg_database where datname = 'conc_it')" 2>&1)"
+	t0=$(now_ms)
+	wait "$BG"
+	RC=$?
+	t1=$(now_ms)
+	BG=""
+	[ "$1" = never ] && admin "alter role dla connection limit -1"
+	slow_view 0
+	if [ "$1" = back ]; then
+		check "main lost (back): exit" 0 "$RC"
+		has "main lost (back): says so" "$W/err" "the main connection to the database was lost; reconnected, the run lock is still held"
+		check "main lost (back): everything recorded" "success|9|0" "$(q "select status,
+			(select count(*) from $M.dla_node_run where run_id = '$ML' and status = 'success'),
+			(select count(*) from $M.dla_lock) from $M.dla_run where run_id = '$ML'")"
+	else
+		check "main lost (never): exit" 3 "$RC"
+		has "main lost (never): lock lost" "$W/err" "run lock lost: its lease could not be renewed for "
+		check "main lost (never): stopped before the node's end" yes \
+			"$([ $((t1 - t0)) -lt 4000 ] && echo yes || echo "no: $((t1 - t0)) ms")"
+		check "main lost (never): dim_customer rolled back" "$dim_before" \
+			"$(q "select count(*) from presentation.dim_customer")"
+		run run --as-of "$AS2"
+		check "main lost (never): next run" 0 "$RC"
+		has "main lost (never): next run takes over" "$W/err" "took over the lock of run $ML"
+		check "main lost (never): the lost run recorded failed" "failed" \
+			"$(q "select status from $M.dla_run where run_id = '$ML'")"
+	fi
+	dump "$W/ml.dump"
+	check "main lost ($1): the uninterrupted run's warehouse" "" "$(diff "$W/ref.dump" "$W/ml.dump")"
+}
+admin() { # admin SQL: as the superuser over the unix socket
+	psql -X -q -h "$DLA_PG_SOCKET" -U postgres -d postgres -v ON_ERROR_STOP=1 -c "$1" >/dev/null ||
+		bad "admin: $1"
+}
+section "main connection lost"
+main_lost back
+main_lost never
 
 # ---- the database down at start --------------------------------------------
 before=$(counts)
