@@ -5,6 +5,8 @@
 #   make check      install missing packages, build, run every test
 #   make unit       cmocka unit tests          make asan   unit tests under ASan+UBSan
 #   make golden     golden error / SQL tests   make integration  real binary vs databases
+#   make integration-asan   the run's life-cycle integration tests against the
+#                   ASan+UBSan build (LeakSanitizer on, tests/lsan.supp)
 #   make bench      benchmarks (never part of check)
 #   make fuzz       libFuzzer targets (clang, build-fuzz/), FUZZ_SECONDS each
 #                   (default 60); FUZZ_RUNS=N runs N inputs each instead
@@ -56,7 +58,8 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
 
-.PHONY: all deps demo check unit asan golden integration sqlglot bench install clean \
+.PHONY: all deps demo check unit asan golden integration integration-asan sqlglot bench \
+	install clean \
 	fuzz fuzz-build
 all: $(BUILD)/dla
 
@@ -126,6 +129,14 @@ sqlglot: unit
 integration: $(BUILD)/dla
 	@sh tests/integration/run.sh $(BUILD)/dla
 
+# test_dims, test_crash (every 4th statement boundary) and test_concurrency
+# against build-asan/dla; any sanitizer report fails (docs/RELIABILITY.md).
+integration-asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \
+		SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all' \
+		build-asan/dla build-asan/tests/test_db_sqlite
+	@sh tests/integration/run_asan.sh build-asan/dla
+
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
@@ -135,6 +146,7 @@ check: deps
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration-asan
 	@echo "make check: all suites passed"
 
 demo: deps

@@ -169,7 +169,7 @@ counts() { q "select (select count(*) from $M.dla_run) || '/' || (select count(*
 
 # ---- a run while another holds the lock; a live holder keeps its lease ----
 lock_held() {
-	slow_view 6
+	slow_view 5
 	"$DLA" --project "$P" --target "$TARGET" run --as-of "$AS2" >"$W/a.out" 2>"$W/a.err" &
 	BG=$!        # not through dla(): $! must be dla itself
 	A=$(wait_lock) || bad "the first run never took the lock"
