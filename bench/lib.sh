@@ -163,6 +163,7 @@ save_tables() {
 	postgres)
 		for _t in "$@"; do
 			psql -X -q -v ON_ERROR_STOP=1 \
+				-c "SET client_min_messages = warning" \
 				-c "DROP TABLE IF EXISTS bench_tmpl.$_t" \
 				-c "CREATE TABLE bench_tmpl.$_t AS SELECT * FROM presentation.$_t" \
 				>/dev/null || die "cannot save $_t"
