@@ -206,6 +206,7 @@ static enum dla_code prepare_dimension(struct dla_warehouse *wh,
 		in.run_id = w->run_id;
 		in.as_of = w->as_of;
 		in.source_sql = source_sql.buf;
+		in.source_is_table = dag->nodes[src_node].kind != DLA_NODE_VIEW;
 		in.source_cols = src.items;
 		in.n_source_cols = src.n;
 		in.target_exists = tgt.n > 0;

@@ -54,6 +54,9 @@ struct dla_load_input {
 	const char *as_of;           /* normalised "YYYY-MM-DD HH:MM:SS[.f]" */
 	const char *source_sql;      /* the source relation as SQL text
 					(dialect->relation / view_relation) */
+	bool source_is_table;        /* source_sql names a stored table (a
+					declared source or a loaded node), not a
+					view: reading it twice costs no recompute */
 	const struct dla_column *source_cols;   /* described source columns */
 	size_t n_source_cols;
 	bool target_exists;
