@@ -58,7 +58,7 @@ FUZZ_BIN  := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS ?=
 
-.PHONY: all deps demo check unit asan golden integration integration-asan sqlglot bench \
+.PHONY: all deps demo check unit asan golden integration integration-asan sqlglot bench general-build \
 	install clean \
 	fuzz fuzz-build
 all: $(BUILD)/dla
@@ -126,8 +126,15 @@ cli: $(BUILD)/dla
 sqlglot: unit
 	@sh tests/golden/sqlglot_run.sh
 
-integration: $(BUILD)/dla
-	@sh tests/integration/run.sh $(BUILD)/dla
+# build-general/dla: every dimension load takes the general SCD path
+# (-DDLA_SCD_GENERAL_ONLY); test_scenarios.sh runs the dimension scenarios
+# with it too, so both paths are held to the same expected tables.
+integration: $(BUILD)/dla general-build
+	@DLA_GENERAL_BIN=build-general/dla sh tests/integration/run.sh $(BUILD)/dla
+
+general-build:
+	@$(MAKE) --no-print-directory BUILD=build-general CFLAGS=-DDLA_SCD_GENERAL_ONLY \
+		build-general/dla
 
 # test_dims, test_crash (every 4th statement boundary) and test_concurrency
 # against build-asan/dla; any sanitizer report fails (docs/RELIABILITY.md).
@@ -170,6 +177,6 @@ install: $(BUILD)/dla
 	install -m 644 dla/*.h $(DESTDIR)$(PREFIX)/include/dla/
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-general
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -256,6 +256,7 @@ static int run_case(const char *name)
 		src = dla_dag_find(&dag, source);
 		dla_node_relation_sql(&wh, &p, &dag.nodes[src], &source_sql);
 		li.source_sql = source_sql.buf;
+		li.source_is_table = dag.nodes[src].kind != DLA_NODE_VIEW;
 		if (n->kind == DLA_NODE_FACT) {
 			const struct dla_fact *f = n->spec.fact;
 			assert_true(f->n_lookups <= 16);

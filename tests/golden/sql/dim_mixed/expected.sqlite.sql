@@ -50,13 +50,6 @@ WHERE customer_id IS NULL
 ORDER BY customer_id
 LIMIT 5;
 
--- check: change times
-SELECT customer_id, dla_t
-FROM dla_stage
-WHERE dla_t IS NULL OR dla_t >= '9999-12-31 00:00:00'
-ORDER BY customer_id
-LIMIT 5;
-
 -- ddl: latest version of each key
 CREATE TEMP TABLE dla_base AS
 SELECT t.customer_sk AS dla_sk, t.customer_id, t.full_name, t.email, t.city, t.country, t.previous_country, t.segment, t.signup_channel, t.valid_from AS dla_bfrom, t.valid_to AS dla_bto,
