@@ -54,6 +54,15 @@ struct dla_coltype {
 	int scale;                /* DECIMAL scale */
 };
 
+/* What a PRIMARY KEY rejects by itself on an engine (fact grains: a load
+ * leaves these checks to the key and runs them only after a failure, to
+ * name the offending keys; docs/FACTS.md). */
+enum dla_key_enforcement {
+	DLA_KEY_NOT_ENFORCED,     /* declared only (Snowflake) */
+	DLA_KEY_UNIQUE,           /* duplicates rejected, NULL accepted (SQLite) */
+	DLA_KEY_UNIQUE_NOT_NULL   /* duplicates and NULL rejected (PostgreSQL) */
+};
+
 struct dla_dialect {
 	const char *name;              /* "sqlite", "postgres", "snowflake" */
 
@@ -193,6 +202,8 @@ struct dla_dialect {
 	 * anyway; the runner uses this only to decide whether a failure after
 	 * DDL can roll the DDL back. */
 	bool ddl_commits;
+	/* What a PRIMARY KEY enforces. */
+	enum dla_key_enforcement primary_key;
 	/* One statement per ODBC call (every engine: dla never sends several
 	 * statements in one call). */
 

@@ -220,5 +220,6 @@ const struct dla_dialect dla_dialect_postgres = {
 	.connection_defaults = "BoolsAsChar=0",
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
+	.primary_key = DLA_KEY_UNIQUE_NOT_NULL,
 	.try_advisory_lock = pg_try_advisory_lock,
 };

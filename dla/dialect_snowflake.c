@@ -234,5 +234,6 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.view_search_path = dla_dialect_no_view_search_path,
 	.set_query_tag = sf_set_query_tag,
 	.ddl_commits = true,
+	.primary_key = DLA_KEY_NOT_ENFORCED,
 	.try_advisory_lock = dla_dialect_no_advisory_lock,
 };

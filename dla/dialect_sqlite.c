@@ -249,5 +249,6 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.view_search_path = dla_dialect_no_view_search_path,
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
+	.primary_key = DLA_KEY_UNIQUE,
 	.try_advisory_lock = dla_dialect_no_advisory_lock,
 };

@@ -266,6 +266,35 @@ static enum dla_code read_lookup_columns(struct dla_warehouse *wh, const struct 
 	return DLA_OK;
 }
 
+/* Whether the fact table has a row: the generator offers a load without a
+ * stage for an empty target (sqlgen_fact.c).  Read before the node's
+ * transaction; a row another session adds meanwhile makes the insert fail
+ * on the primary key (nothing is written), never load twice. */
+static enum dla_code target_has_rows(struct dla_warehouse *wh, const struct dla_fact *fact,
+				     bool *has_rows, struct dla_buf *errmsg,
+				     struct dla_db_error *dberr)
+{
+	struct dla_buf q = DLA_BUF_INIT;
+	struct dla_db_result *res = NULL;
+	enum dla_code rc;
+
+	dla_buf_adds(&q, "SELECT 1 FROM ");
+	wh->dialect->relation(&q, fact->schema, fact->name);
+	dla_buf_adds(&q, " LIMIT 1");
+	if (dla_buf_failed(&q))
+		return DLA_ERR_NOMEM;
+	rc = dla_db_query(wh->db, q.buf, NULL, 0, &res, dberr);
+	dla_buf_release(&q);
+	if (rc != DLA_OK) {
+		dla_buf_addf(errmsg, "cannot read %s.%s: %s", fact->schema, fact->name,
+			     dberr ? dberr->message : dla_strerror(rc));
+		return rc;
+	}
+	*has_rows = res->n_rows > 0;
+	dla_db_result_free(res);
+	return DLA_OK;
+}
+
 static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_node_work *w,
 				  const struct dla_fact *fact, struct dla_stmts *out,
 				  struct dla_buf *errmsg, struct dla_db_error *dberr)
@@ -306,6 +335,12 @@ static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_nod
 		in.n_lookups = fact->n_lookups;
 		add_query_tag(wh, w, out);
 		rc = dla_sqlgen_fact(&in, fact, out, errmsg);
+	}
+	if (rc == DLA_OK && dla_stmts_conditional(out)) {
+		bool has_rows = false;
+		rc = target_has_rows(wh, fact, &has_rows, errmsg, dberr);
+		if (rc == DLA_OK)
+			dla_stmts_choose(out, has_rows);
 	}
 	lookup_columns_release(&lc);
 	column_list_release(&src);
@@ -417,6 +452,51 @@ enum dla_code dla_node_execute(struct dla_warehouse *wh, const struct dla_stmts 
 	return execute_list(wh, stmts, NULL, counts, db_seconds, errmsg, dberr, &failed_kind);
 }
 
+/*
+ * After a failure at statement failed_at, rolled back: the CHECK_ON_FAILURE
+ * statements before it, in order.  The first returning rows replaces the
+ * failure (errmsg from errmsg_len on, *dberr cleared as a failed CHECK
+ * leaves it) and makes it DLA_ERR_DATA; else rc stands.  Their own errors
+ * are ignored: the failure stands.
+ */
+static enum dla_code run_failure_checks(struct dla_warehouse *wh,
+					const struct dla_stmts *stmts, size_t failed_at,
+					enum dla_code rc, struct dla_buf *errmsg,
+					size_t errmsg_len, struct dla_db_error *dberr)
+{
+	if (rc != DLA_ERR_DB && rc != DLA_ERR_DATA)
+		return rc;    /* a dead connection, no memory: nothing to ask */
+	for (size_t i = 0; i < failed_at && i < stmts->n; i++) {
+		const struct dla_stmt *st = &stmts->items[i];
+		struct dla_db_result *res = NULL;
+		struct dla_db_error scratch;
+		enum dla_code qrc;
+		bool found;
+
+		if (st->kind != DLA_STMT_CHECK_ON_FAILURE)
+			continue;
+		qrc = dla_db_query(wh->db, st->sql, NULL, 0, &res, &scratch);
+
+		if (qrc != DLA_OK) {
+			dla_db_result_free(res);
+			if (qrc == DLA_ERR_CONN_DEAD)
+				break;
+			continue;
+		}
+		found = res->n_rows > 0;
+		if (found) {
+			dla_buf_truncate(errmsg, errmsg_len);
+			describe_check_rows(errmsg, st->message ? st->message : st->label, res);
+			if (dberr)
+				memset(dberr, 0, sizeof(*dberr));
+		}
+		dla_db_result_free(res);
+		if (found)
+			return DLA_ERR_DATA;
+	}
+	return rc;
+}
+
 static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stmts *stmts,
 				  const char *node, struct dla_node_counts *counts,
 				  double *db_seconds, struct dla_buf *errmsg,
@@ -425,6 +505,7 @@ static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stm
 	struct dla_node_counts local = { 0 };
 	double started = monotonic_seconds();
 	enum dla_code rc = DLA_OK;
+	size_t errmsg_len = errmsg->len, failed_at = stmts->n;
 	size_t i;
 
 	*failed_kind = DLA_STMT_CLEANUP;
@@ -438,7 +519,7 @@ static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stm
 		const struct dla_stmt *st = &stmts->items[i];
 		long rows = -1;
 
-		if (st->kind == DLA_STMT_CLEANUP)
+		if (st->kind == DLA_STMT_CLEANUP || st->kind == DLA_STMT_CHECK_ON_FAILURE)
 			continue;
 		if (st->kind == DLA_STMT_CHECK) {
 			struct dla_db_result *res = NULL;
@@ -452,15 +533,18 @@ static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stm
 					     dberr ? dberr->message : dla_strerror(rc));
 			}
 			dla_db_result_free(res);
-			if (rc != DLA_OK)
+			if (rc != DLA_OK) {
 				*failed_kind = st->kind;
-			else
+				failed_at = i;
+			} else {
 				stmt_done(node, st->label);
+			}
 			continue;
 		}
 		rc = dla_db_exec(wh->db, st->sql, NULL, 0, &rows, dberr);
 		if (rc != DLA_OK) {
 			*failed_kind = st->kind;
+			failed_at = i;
 			dla_buf_addf(errmsg, "%s failed: %s", st->label,
 				     dberr ? dberr->message : dla_strerror(rc));
 			break;
@@ -480,8 +564,11 @@ static enum dla_code execute_list(struct dla_warehouse *wh, const struct dla_stm
 		else
 			stmt_done(node, "commit");
 	}
-	if (rc != DLA_OK)
+	if (rc != DLA_OK) {
 		(void)dla_db_rollback(wh->db, NULL);
+		rc = run_failure_checks(wh, stmts, failed_at, rc, errmsg, errmsg_len,
+					 dberr);
+	}
 	if (rc != DLA_ERR_CONN_DEAD)
 		run_cleanup(wh, stmts, node);
 	if (rc == DLA_OK) {

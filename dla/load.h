@@ -4,9 +4,13 @@
  * dla_node_prepare() asks the database what the generators need (the
  * source's columns via SQLDescribeCol, the target's existing columns via
  * the dialect's catalog query), then generates the node's statements
- * (sqlgen.h).  dla_node_execute() runs a statement list as ONE transaction:
- * CHECK statements that return rows fail the node before anything is
- * written; any error rolls everything back; CLEANUP statements run after
+ * (sqlgen.h); when the generator offers one way for an empty target and
+ * one for a target with rows (stmts.h `when`: facts), it reads whether the
+ * target has a row and keeps the one that applies.  dla_node_execute()
+ * runs a statement list as ONE transaction: CHECK statements that return
+ * rows fail the node before anything is written; any error rolls
+ * everything back, then the CHECK_ON_FAILURE statements placed before the
+ * failed one may name the cause (stmts.h); CLEANUP statements run after
  * the commit or rollback.  Neither prints anything.
  *
  * Nodes by kind:
@@ -57,11 +61,11 @@ enum dla_code dla_node_prepare(struct dla_warehouse *wh, const struct dla_node_w
 
 /*
  * Executes stmts as one transaction.  Adds DML row counts to *counts.
- * Returns DLA_OK; DLA_ERR_DATA when a CHECK returned rows (errmsg: the
- * check's message and up to 5 offending rows); DLA_ERR_DB /
- * DLA_ERR_CONN_DEAD when a statement failed (errmsg: which statement and
- * the driver's text; *dberr filled).  *db_seconds receives the time spent
- * in the database.
+ * Returns DLA_OK; DLA_ERR_DATA when a CHECK returned rows, or when after a
+ * failure a CHECK_ON_FAILURE did (errmsg: the check's message and up to 5
+ * offending rows; *dberr cleared); DLA_ERR_DB / DLA_ERR_CONN_DEAD when a
+ * statement failed (errmsg: which statement and the driver's text; *dberr
+ * filled).  *db_seconds receives the time spent in the database.
  */
 enum dla_code dla_node_execute(struct dla_warehouse *wh, const struct dla_stmts *stmts,
 			       struct dla_node_counts *counts, double *db_seconds,
@@ -90,8 +94,9 @@ enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_projec
  * right after each statement a node's transaction executed on the
  * database: every statement of its list in order (session, DDL, DML,
  * CHECK), then its COMMIT (label "commit"), then each CLEANUP statement;
- * not the statements that only read the catalog (dla_node_prepare), nor a
- * rollback.  node is the node's name (NULL from dla_node_execute), label
+ * not the statements that only read the catalog or the target
+ * (dla_node_prepare), nor a rollback, nor the CHECK_ON_FAILURE statements
+ * run after it.  node is the node's name (NULL from dla_node_execute), label
  * the statement's label.  Calls come from every thread running nodes at
  * once: fn must be thread-safe.  Install it before any node runs; the
  * library never reads the environment itself (the orchestrator decides).

@@ -1,7 +1,8 @@
 /*
  * sqlgen_fact.c - statements of a fact load (append, merge, incremental,
  * delete_insert, replace, --full-refresh) with point-in-time surrogate-key
- * lookups, set-based, per docs/FACTS.md.
+ * lookups, set-based, per docs/FACTS.md: through a stage, or in one
+ * INSERT ... SELECT where the engine's primary key checks the grain.
  */
 #include "sqlgen.h"
 #include "alloc.h"
@@ -543,12 +544,12 @@ static void emit_key_expr(struct dla_buf *b, const struct lookup *l)
 }
 
 /* incremental: "max(target) - lookback < source value", NULL-safe for an
- * empty target */
-static void emit_incremental_filter(struct fact_gen *g, struct dla_buf *b)
+ * empty target (the condition, without WHERE) */
+static void emit_incremental_cond(struct fact_gen *g, struct dla_buf *b)
 {
 	struct dla_buf bound = DLA_BUF_INIT;
 
-	dla_buf_adds(b, "\nWHERE dla_max.v IS NULL OR ");
+	dla_buf_adds(b, "dla_max.v IS NULL OR ");
 	if (!g->inc_is_time) {
 		dla_buf_addf(b, "s.%s > dla_max.v", g->inc->name);
 		return;
@@ -568,6 +569,14 @@ static void emit_incremental_filter(struct fact_gen *g, struct dla_buf *b)
 static bool incremental_read(const struct fact_gen *g)
 {
 	return g->inc && !g->rebuild;
+}
+
+/* The rows of the source a load reads, as it read them before its
+ * transaction: the watermark is read from the target only when the target
+ * existed (a target the node creates is empty: every row). */
+static bool filtered_read(const struct fact_gen *g)
+{
+	return incremental_read(g) && g->in->target_exists;
 }
 
 /* append, merge and incremental tell new grains from existing ones: the
@@ -635,34 +644,68 @@ static void emit_target_match(struct fact_gen *g, struct dla_buf *b)
 	}
 }
 
+/* What a read of the source carries (emit_from). */
+enum read_part {
+	READ_LOOKUPS = 1,    /* the lookup joins */
+	READ_MARK = 2,       /* the join marking grains the target has */
+	READ_FILTER = 4      /* the incremental watermark */
+};
+
+/* "\nFROM source s ..." with the parts asked for: every read of the
+ * source (the stage, a direct insert, a check) is this text. */
+static void emit_from(struct fact_gen *g, struct dla_buf *b, unsigned parts)
+{
+	dla_buf_addf(b, "\nFROM %s s", g->in->source_sql);
+	if (parts & READ_FILTER)
+		dla_buf_addf(b, "\nCROSS JOIN (SELECT MAX(%s) AS v FROM %s) dla_max",
+			     g->inc->name, g->target.buf);
+	if (parts & READ_LOOKUPS)
+		for (size_t i = 0; i < g->n_lk; i++)
+			emit_lookup_join(g, b, &g->lk[i]);
+	if (parts & READ_MARK) {
+		dla_buf_addf(b, "\nLEFT JOIN %s dla_t\n       ON ", g->target.buf);
+		emit_target_match(g, b);
+	}
+	if (parts & READ_FILTER) {
+		dla_buf_adds(b, "\nWHERE ");
+		emit_incremental_cond(g, b);
+	}
+}
+
+/* The stored columns and the lookup keys as the fact stores them:
+ * ", "-separated with a line break every 4 columns, each key on a line. */
+static void emit_fact_values(struct fact_gen *g, struct dla_buf *b, bool only_stored)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_staged; i++) {
+		if (only_stored && !g->stored[i])
+			continue;
+		dla_buf_adds(b, n == 0 ? "" : n % 4 ? ", " : ",\n       ");
+		emit_staged_column(g, b, i);
+		n++;
+	}
+	for (size_t i = 0; i < g->n_lk; i++) {
+		dla_buf_adds(b, ",\n       ");
+		emit_key_expr(b, &g->lk[i]);
+	}
+}
+
 static void emit_stage(struct fact_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf sel = DLA_BUF_INIT, b = DLA_BUF_INIT;
+	unsigned parts = READ_LOOKUPS;
 
 	dla_buf_adds(&sel, "SELECT ");
-	for (size_t i = 0; i < g->n_staged; i++) {
-		dla_buf_adds(&sel, i == 0 ? "" : i % 4 ? ", " : ",\n       ");
-		emit_staged_column(g, &sel, i);
-	}
-	for (size_t i = 0; i < g->n_lk; i++) {
-		dla_buf_adds(&sel, ",\n       ");
-		emit_key_expr(&sel, &g->lk[i]);
-	}
-	if (marks_existing(g))
+	emit_fact_values(g, &sel, false);
+	if (marks_existing(g)) {
 		dla_buf_addf(&sel, ",\n       CASE WHEN dla_t.%s IS NULL THEN 0 ELSE 1 END "
 			     "AS dla_in_target", g->fact->grain.items[0]);
-	dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
-	if (incremental_read(g))
-		dla_buf_addf(&sel, "\nCROSS JOIN (SELECT MAX(%s) AS v FROM %s) dla_max",
-			     g->inc->name, g->target.buf);
-	for (size_t i = 0; i < g->n_lk; i++)
-		emit_lookup_join(g, &sel, &g->lk[i]);
-	if (marks_existing(g)) {
-		dla_buf_addf(&sel, "\nLEFT JOIN %s dla_t\n       ON ", g->target.buf);
-		emit_target_match(g, &sel);
+		parts |= READ_MARK;
 	}
 	if (incremental_read(g))
-		emit_incremental_filter(g, &sel);
+		parts |= READ_FILTER;
+	emit_from(g, &sel, parts);
 
 	g->d->drop_temp_table(&b, DLA_STAGE_TABLE);
 	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "drop stale stage", &b, NULL);
@@ -677,31 +720,105 @@ static void emit_stage(struct fact_gen *g, struct dla_stmts *out)
 
 /* ---- checks (before any write) -------------------------------------- */
 
-static void emit_checks(struct fact_gen *g, struct dla_stmts *out)
+/* Where a grain check reads. */
+enum check_read {
+	CHECK_STAGE,          /* every staged row */
+	CHECK_STAGE_MARKED,   /* the staged rows whose grain the target has */
+	CHECK_SOURCE,         /* the source as the stage reads it (a check run
+				 after a failure: the stage is gone) */
+	CHECK_SOURCE_ALL      /* every source row (an empty target, a rebuild) */
+};
+
+/* The grain columns of a source row as the stage holds them. */
+static void emit_grain_values(struct fact_gen *g, struct dla_buf *b)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_staged; i++) {
+		if (!g->stored[i] || !is_grain(g, g->staged[i]->name))
+			continue;
+		dla_buf_adds(b, n++ ? ", " : "");
+		emit_staged_column(g, b, i);
+	}
+}
+
+/* Duplicate grains (up to 5, with their counts). */
+static void emit_duplicate_check(struct fact_gen *g, struct dla_stmts *out,
+				 enum dla_stmt_kind kind, enum check_read from)
 {
 	const struct dla_names *grain = &g->fact->grain;
 	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
 
 	dla_buf_adds(&b, "SELECT ");
 	emit_names(&b, grain, NULL);
-	dla_buf_addf(&b, ", COUNT(*) AS dla_rows\nFROM %s\nGROUP BY ", DLA_STAGE_TABLE);
+	dla_buf_adds(&b, ", COUNT(*) AS dla_rows\nFROM ");
+	if (from == CHECK_SOURCE) {
+		/* the stage's rows: the lookup joins too (a dimension with two
+		 * versions for one time would double a row) */
+		dla_buf_adds(&b, "(SELECT ");
+		emit_grain_values(g, &b);
+		emit_from(g, &b, READ_LOOKUPS | (filtered_read(g) ? READ_FILTER : 0));
+		dla_buf_adds(&b, ") dla_x");
+	} else {
+		dla_buf_adds(&b, DLA_STAGE_TABLE);
+		if (from == CHECK_STAGE_MARKED)
+			dla_buf_adds(&b, "\nWHERE dla_in_target = 1");
+	}
+	dla_buf_adds(&b, "\nGROUP BY ");
 	emit_names(&b, grain, NULL);
 	dla_buf_adds(&b, "\nHAVING COUNT(*) > 1\nORDER BY ");
 	emit_names(&b, grain, NULL);
 	dla_buf_adds(&b, "\nLIMIT 5");
 	dla_buf_addf(&msg, "duplicate grain in source '%s'", g->fact->source);
-	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "duplicate grain", &b, msg.buf);
-	dla_buf_reset(&msg);
+	dla_stmts_add(out, kind, DLA_COUNT_NONE,
+		      from == CHECK_STAGE_MARKED ? "duplicate grain among existing rows"
+						 : "duplicate grain", &b, msg.buf);
+	dla_buf_release(&msg);
+}
 
-	dla_buf_adds(&b, "SELECT ");
-	emit_names(&b, grain, NULL);
-	dla_buf_addf(&b, "\nFROM %s\nWHERE ", DLA_STAGE_TABLE);
-	for (size_t i = 0; i < grain->n; i++)
-		dla_buf_addf(&b, "%s%s IS NULL", i ? " OR " : "", grain->items[i]);
+/* Rows with a NULL in a grain column (up to 5). */
+static void emit_null_check(struct fact_gen *g, struct dla_stmts *out,
+			    enum dla_stmt_kind kind, enum check_read from)
+{
+	const struct dla_names *grain = &g->fact->grain;
+	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
+	bool filter = from == CHECK_SOURCE && filtered_read(g);
+
+	if (from == CHECK_STAGE) {
+		dla_buf_adds(&b, "SELECT ");
+		emit_names(&b, grain, NULL);
+		dla_buf_addf(&b, "\nFROM %s\nWHERE ", DLA_STAGE_TABLE);
+		for (size_t i = 0; i < grain->n; i++)
+			dla_buf_addf(&b, "%s%s IS NULL", i ? " OR " : "", grain->items[i]);
+	} else {
+		/* a cast keeps NULL and only NULL: the source column is tested
+		 * (an engine knowing it NOT NULL skips the scan) */
+		dla_buf_adds(&b, "SELECT ");
+		emit_grain_values(g, &b);
+		dla_buf_addf(&b, "\nFROM %s s", g->in->source_sql);
+		if (filter)
+			dla_buf_addf(&b, "\nCROSS JOIN (SELECT MAX(%s) AS v FROM %s) dla_max",
+				     g->inc->name, g->target.buf);
+		dla_buf_adds(&b, "\nWHERE (");
+		for (size_t i = 0; i < grain->n; i++)
+			dla_buf_addf(&b, "%ss.%s IS NULL", i ? " OR " : "", grain->items[i]);
+		dla_buf_addch(&b, ')');
+		if (filter) {
+			dla_buf_adds(&b, "\n  AND (");
+			emit_incremental_cond(g, &b);
+			dla_buf_addch(&b, ')');
+		}
+	}
 	dla_buf_adds(&b, "\nLIMIT 5");
 	dla_buf_addf(&msg, "NULL grain in source '%s'", g->fact->source);
-	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "NULL grain", &b, msg.buf);
-	dla_buf_reset(&msg);
+	dla_stmts_add(out, kind, DLA_COUNT_NONE, "NULL grain", &b, msg.buf);
+	dla_buf_release(&msg);
+}
+
+/* on_missing: fail -- business keys the dimension does not have. */
+static void emit_missing_checks(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
 
 	for (size_t i = 0; i < g->n_lk; i++) {
 		const struct lookup *l = &g->lk[i];
@@ -723,6 +840,44 @@ static void emit_checks(struct fact_gen *g, struct dla_stmts *out)
 		dla_buf_reset(&msg);
 	}
 	dla_buf_release(&msg);
+}
+
+/*
+ * The grain checks.  Where the engine enforces the primary key, a
+ * duplicate (and on PostgreSQL a NULL) among the rows the load inserts
+ * fails the insert by itself: the full checks run only after a failure, to
+ * name the keys (CHECK_ON_FAILURE, reading the source since the stage is
+ * rolled back with the rest).  What the key cannot see is checked before:
+ * duplicates among staged rows whose grain the target has (an update or an
+ * ignored append row would hide them), and NULL grains where the key
+ * accepts NULL (SQLite).  Snowflake enforces no key: every check before
+ * any write.
+ */
+static void emit_rechecks(struct fact_gen *g, struct dla_stmts *out)
+{
+	if (g->d->primary_key == DLA_KEY_NOT_ENFORCED)
+		return;
+	emit_duplicate_check(g, out, DLA_STMT_CHECK_ON_FAILURE, CHECK_SOURCE);
+	if (g->d->primary_key == DLA_KEY_UNIQUE_NOT_NULL)
+		emit_null_check(g, out, DLA_STMT_CHECK_ON_FAILURE, CHECK_SOURCE);
+}
+
+static void emit_stage_checks(struct fact_gen *g, struct dla_stmts *out)
+{
+	switch (g->d->primary_key) {
+	case DLA_KEY_NOT_ENFORCED:
+		emit_duplicate_check(g, out, DLA_STMT_CHECK, CHECK_STAGE);
+		emit_null_check(g, out, DLA_STMT_CHECK, CHECK_STAGE);
+		break;
+	case DLA_KEY_UNIQUE:
+	case DLA_KEY_UNIQUE_NOT_NULL:
+		if (marks_existing(g))
+			emit_duplicate_check(g, out, DLA_STMT_CHECK, CHECK_STAGE_MARKED);
+		if (g->d->primary_key == DLA_KEY_UNIQUE)
+			emit_null_check(g, out, DLA_STMT_CHECK, CHECK_STAGE);
+		break;
+	}
+	emit_missing_checks(g, out);
 }
 
 /* ---- DML -------------------------------------------------------------- */
@@ -823,6 +978,24 @@ static void emit_insert(struct fact_gen *g, struct dla_stmts *out, bool only_new
 		dla_buf_adds(&b, "\nWHERE x.dla_in_target = 0");
 	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INSERTED,
 		      only_new ? "insert new rows" : "insert rows", &b, NULL);
+}
+
+/* The load in one statement, without a stage: the source read with its
+ * lookups straight into the target. */
+static void emit_insert_direct(struct fact_gen *g, struct dla_stmts *out, const char *label)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+
+	dla_buf_addf(&b, "INSERT INTO %s (", g->target.buf);
+	emit_insert_columns(g, &b);
+	dla_buf_adds(&b, ")\nSELECT ");
+	emit_fact_values(g, &b, true);
+	dla_buf_adds(&b, ",\n       ");
+	g->d->quote_literal(&b, g->in->run_id);
+	dla_buf_adds(&b, ", ");
+	g->d->now_utc(&b);
+	emit_from(g, &b, READ_LOOKUPS);
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INSERTED, label, &b, NULL);
 }
 
 /* merge: rows whose grain exists and whose values differ (NULL-safe),
@@ -935,6 +1108,75 @@ static void release_gen(struct fact_gen *g)
 	dla_buf_release(&g->target);
 }
 
+/* One INSERT ... SELECT can load without a stage where the engine's key
+ * checks the grain and no lookup needs the stage (on_missing: fail checks
+ * it, infer updates it). */
+static bool direct_possible(const struct fact_gen *g)
+{
+	if (g->d->primary_key == DLA_KEY_NOT_ENFORCED)
+		return false;
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (g->lk[i].spec->on_missing != DLA_MISSING_UNKNOWN)
+			return false;
+	return true;
+}
+
+/* Where the key accepts NULL (SQLite), the NULL check reads the source
+ * before a direct insert. */
+static void emit_direct_checks(struct fact_gen *g, struct dla_stmts *out)
+{
+	if (g->d->primary_key == DLA_KEY_UNIQUE)
+		emit_null_check(g, out, DLA_STMT_CHECK, CHECK_SOURCE_ALL);
+}
+
+/* Stage, checks, inferred members, load, cleanup (docs/FACTS.md). */
+static void emit_staged_load(struct fact_gen *g, struct dla_stmts *out)
+{
+	emit_stage(g, out);
+	emit_rechecks(g, out);
+	emit_stage_checks(g, out);
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (g->lk[i].spec->on_missing == DLA_MISSING_INFER)
+			emit_inferred(g, out, &g->lk[i]);
+	emit_load(g, out);
+	emit_cleanup(g, out);
+}
+
+/*
+ * append, merge, incremental: into a target with rows, the staged load;
+ * into an empty one (always when the node creates it), one INSERT ...
+ * SELECT of every source row (an empty target has no watermark, no row to
+ * update or to keep), the way a hand-written initial load does it.  Both
+ * are offered (load.c keeps the one that applies); the stage's DDL comes
+ * first so that no DDL follows a DML in either.
+ */
+static void emit_new_or_staged_load(struct fact_gen *g, struct dla_stmts *out)
+{
+	size_t from;
+
+	if (g->in->target_exists) {
+		from = out->n;
+		emit_stage(g, out);
+		dla_stmts_set_when(out, from, DLA_WHEN_TARGET_HAS_ROWS);
+	}
+	emit_rechecks(g, out);
+	if (g->in->target_exists) {
+		from = out->n;
+		emit_stage_checks(g, out);
+		emit_load(g, out);
+		dla_stmts_set_when(out, from, DLA_WHEN_TARGET_HAS_ROWS);
+	}
+	from = out->n;
+	emit_direct_checks(g, out);
+	emit_insert_direct(g, out, "insert rows");
+	if (g->in->target_exists) {
+		dla_stmts_set_when(out, from, DLA_WHEN_TARGET_EMPTY);
+		from = out->n;
+		emit_cleanup(g, out);
+		dla_stmts_set_when(out, from, DLA_WHEN_TARGET_HAS_ROWS);
+	}
+}
+
 enum dla_code dla_sqlgen_fact(const struct dla_load_input *in,
 			      const struct dla_fact *fact,
 			      struct dla_stmts *out, struct dla_buf *errmsg)
@@ -956,13 +1198,18 @@ enum dla_code dla_sqlgen_fact(const struct dla_load_input *in,
 	if (rc == DLA_OK)
 		rc = emit_target_ddl(&g, out);
 	if (rc == DLA_OK) {
-		emit_stage(&g, out);
-		emit_checks(&g, out);
-		for (size_t i = 0; i < g.n_lk; i++)
-			if (g.lk[i].spec->on_missing == DLA_MISSING_INFER)
-				emit_inferred(&g, out, &g.lk[i]);
-		emit_load(&g, out);
-		emit_cleanup(&g, out);
+		if (!direct_possible(&g)) {
+			emit_staged_load(&g, out);
+		} else if (g.rebuild) {
+			emit_rechecks(&g, out);
+			emit_direct_checks(&g, out);
+			emit_delete_all(&g, out);
+			emit_insert_direct(&g, out, "insert rows");
+		} else if (marks_existing(&g)) {
+			emit_new_or_staged_load(&g, out);
+		} else {
+			emit_staged_load(&g, out);
+		}
 		if (dla_stmts_failed(out) || dla_buf_failed(&g.target))
 			rc = DLA_ERR_NOMEM;
 	}

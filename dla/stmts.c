@@ -47,6 +47,7 @@ void dla_stmts_add_str(struct dla_stmts *s, enum dla_stmt_kind kind,
 	st->label = label_copy;
 	st->sql = sql_copy;
 	st->message = msg_copy;
+	st->when = DLA_WHEN_ALWAYS;
 }
 
 void dla_stmts_add(struct dla_stmts *s, enum dla_stmt_kind kind,
@@ -60,6 +61,54 @@ void dla_stmts_add(struct dla_stmts *s, enum dla_stmt_kind kind,
 	dla_buf_release(sql);
 }
 
+void dla_stmts_set_when(struct dla_stmts *s, size_t from, enum dla_stmt_when when)
+{
+	const char *suffix = when == DLA_WHEN_TARGET_EMPTY ? " (empty target)"
+			   : when == DLA_WHEN_TARGET_HAS_ROWS ? " (target has rows)" : "";
+
+	for (size_t i = from; i < s->n; i++) {
+		struct dla_buf label = DLA_BUF_INIT;
+
+		s->items[i].when = when;
+		if (!*suffix)
+			continue;
+		dla_buf_addf(&label, "%s%s", s->items[i].label, suffix);
+		if (dla_buf_failed(&label)) {
+			s->failed = true;
+			continue;
+		}
+		dla_free(s->items[i].label);
+		s->items[i].label = dla_buf_detach(&label);
+	}
+}
+
+bool dla_stmts_conditional(const struct dla_stmts *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->items[i].when != DLA_WHEN_ALWAYS)
+			return true;
+	return false;
+}
+
+void dla_stmts_choose(struct dla_stmts *s, bool target_has_rows)
+{
+	enum dla_stmt_when drop = target_has_rows ? DLA_WHEN_TARGET_EMPTY
+						  : DLA_WHEN_TARGET_HAS_ROWS;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct dla_stmt *st = &s->items[i];
+		if (st->when == drop) {
+			dla_free(st->label);
+			dla_free(st->sql);
+			dla_free(st->message);
+			continue;
+		}
+		s->items[kept++] = *st;
+	}
+	s->n = kept;
+}
+
 const char *dla_stmt_kind_name(enum dla_stmt_kind kind)
 {
 	switch (kind) {
@@ -68,6 +117,7 @@ const char *dla_stmt_kind_name(enum dla_stmt_kind kind)
 	case DLA_STMT_CHECK: return "check";
 	case DLA_STMT_SESSION: return "session";
 	case DLA_STMT_CLEANUP: return "cleanup";
+	case DLA_STMT_CHECK_ON_FAILURE: return "check on failure";
 	}
 	return "?";
 }

@@ -10,18 +10,21 @@ FROM staging.sale s
 LEFT JOIN presentation.dim_product d1
        ON d1.product_code = s.product_code;
 
--- check: duplicate grain
+-- check on failure: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
-FROM dla_stage
+FROM (SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no
+FROM staging.sale s
+LEFT JOIN presentation.dim_product d1
+       ON d1.product_code = s.product_code) dla_x
 GROUP BY order_id, line_no
 HAVING COUNT(*) > 1
 ORDER BY order_id, line_no
 LIMIT 5;
 
--- check: NULL grain
-SELECT order_id, line_no
-FROM dla_stage
-WHERE order_id IS NULL OR line_no IS NULL
+-- check on failure: NULL grain
+SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no
+FROM staging.sale s
+WHERE (s.order_id IS NULL OR s.line_no IS NULL)
 LIMIT 5;
 
 -- dml: delete the partitions present in the source

@@ -10,9 +10,12 @@ FROM staging.sale s
 LEFT JOIN presentation.dim_product d1
        ON d1.product_code = s.product_code;
 
--- check: duplicate grain
+-- check on failure: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
-FROM dla_stage
+FROM (SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no
+FROM staging.sale s
+LEFT JOIN presentation.dim_product d1
+       ON d1.product_code = s.product_code) dla_x
 GROUP BY order_id, line_no
 HAVING COUNT(*) > 1
 ORDER BY order_id, line_no

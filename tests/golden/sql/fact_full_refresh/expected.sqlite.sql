@@ -1,24 +1,16 @@
--- ddl: drop stale stage
-DROP TABLE IF EXISTS temp.dla_stage;
-
--- ddl: stage source
-CREATE TEMP TABLE dla_stage AS
-SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no, CAST(s.customer_id AS INTEGER) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
-       CAST(s.quantity AS INTEGER) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TEXT) AS sold_at, CAST(s.sale_date AS TEXT) AS sale_date
-FROM staging.sale s;
-
--- check: duplicate grain
+-- check on failure: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
-FROM dla_stage
+FROM (SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no
+FROM staging.sale s) dla_x
 GROUP BY order_id, line_no
 HAVING COUNT(*) > 1
 ORDER BY order_id, line_no
 LIMIT 5;
 
 -- check: NULL grain
-SELECT order_id, line_no
-FROM dla_stage
-WHERE order_id IS NULL OR line_no IS NULL
+SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no
+FROM staging.sale s
+WHERE (s.order_id IS NULL OR s.line_no IS NULL)
 LIMIT 5;
 
 -- dml: delete all rows
@@ -26,9 +18,8 @@ DELETE FROM presentation.fact_sales;
 
 -- dml: insert rows
 INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, dla_run_id, dla_loaded_at)
-SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, 'r1', strftime('%Y-%m-%d %H:%M:%S','now')
-FROM dla_stage x;
-
--- cleanup: drop stage
-DROP TABLE IF EXISTS temp.dla_stage;
+SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no, CAST(s.customer_id AS INTEGER) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
+       CAST(s.quantity AS INTEGER) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TEXT) AS sold_at, CAST(s.sale_date AS TEXT) AS sale_date,
+       'r1', strftime('%Y-%m-%d %H:%M:%S','now')
+FROM staging.sale s;
 

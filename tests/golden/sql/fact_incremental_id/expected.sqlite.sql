@@ -1,7 +1,7 @@
--- ddl: drop stale stage
+-- ddl: drop stale stage (target has rows)
 DROP TABLE IF EXISTS temp.dla_stage;
 
--- ddl: stage source
+-- ddl: stage source (target has rows)
 CREATE TEMP TABLE dla_stage AS
 SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no, CAST(s.customer_id AS INTEGER) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
        CAST(s.quantity AS INTEGER) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TEXT) AS sold_at, CAST(s.sale_date AS TEXT) AS sale_date,
@@ -12,33 +12,58 @@ LEFT JOIN presentation.fact_sales dla_t
        ON dla_t.order_id = CAST(s.order_id AS INTEGER) AND dla_t.line_no = CAST(s.line_no AS INTEGER)
 WHERE dla_max.v IS NULL OR s.order_id > dla_max.v;
 
--- check: duplicate grain
+-- check on failure: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
-FROM dla_stage
+FROM (SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no
+FROM staging.sale s
+CROSS JOIN (SELECT MAX(order_id) AS v FROM presentation.fact_sales) dla_max
+WHERE dla_max.v IS NULL OR s.order_id > dla_max.v) dla_x
 GROUP BY order_id, line_no
 HAVING COUNT(*) > 1
 ORDER BY order_id, line_no
 LIMIT 5;
 
--- check: NULL grain
+-- check: duplicate grain among existing rows (target has rows)
+SELECT order_id, line_no, COUNT(*) AS dla_rows
+FROM dla_stage
+WHERE dla_in_target = 1
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
+LIMIT 5;
+
+-- check: NULL grain (target has rows)
 SELECT order_id, line_no
 FROM dla_stage
 WHERE order_id IS NULL OR line_no IS NULL
 LIMIT 5;
 
--- dml: update changed rows
+-- dml: update changed rows (target has rows)
 UPDATE presentation.fact_sales AS t
 SET customer_id = x.customer_id, product_code = x.product_code, quantity = x.quantity, amount = x.amount, sold_at = x.sold_at, sale_date = x.sale_date, dla_run_id = 'r1', dla_loaded_at = strftime('%Y-%m-%d %H:%M:%S','now')
 FROM dla_stage AS x
 WHERE x.dla_in_target = 1 AND t.order_id = x.order_id AND t.line_no = x.line_no
   AND ((t.customer_id IS NOT x.customer_id) OR (t.product_code IS NOT x.product_code) OR (t.quantity IS NOT x.quantity) OR (t.amount IS NOT x.amount) OR (t.sold_at IS NOT x.sold_at) OR (t.sale_date IS NOT x.sale_date));
 
--- dml: insert new rows
+-- dml: insert new rows (target has rows)
 INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, dla_run_id, dla_loaded_at)
 SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, 'r1', strftime('%Y-%m-%d %H:%M:%S','now')
 FROM dla_stage x
 WHERE x.dla_in_target = 0;
 
--- cleanup: drop stage
+-- check: NULL grain (empty target)
+SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no
+FROM staging.sale s
+WHERE (s.order_id IS NULL OR s.line_no IS NULL)
+LIMIT 5;
+
+-- dml: insert rows (empty target)
+INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, dla_run_id, dla_loaded_at)
+SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no, CAST(s.customer_id AS INTEGER) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
+       CAST(s.quantity AS INTEGER) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TEXT) AS sold_at, CAST(s.sale_date AS TEXT) AS sale_date,
+       'r1', strftime('%Y-%m-%d %H:%M:%S','now')
+FROM staging.sale s;
+
+-- cleanup: drop stage (target has rows)
 DROP TABLE IF EXISTS temp.dla_stage;
 

@@ -20,9 +20,28 @@ LEFT JOIN presentation.fact_sales dla_t
        ON dla_t.order_id = CAST(s.order_id AS INTEGER) AND dla_t.line_no = CAST(s.line_no AS INTEGER)
 WHERE dla_max.v IS NULL OR (s.sold_at) > strftime('%Y-%m-%d %H:%M:%f', (dla_max.v), '-259200 seconds');
 
--- check: duplicate grain
+-- check on failure: duplicate grain
+SELECT order_id, line_no, COUNT(*) AS dla_rows
+FROM (SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no
+FROM staging.sale s
+CROSS JOIN (SELECT MAX(sold_at) AS v FROM presentation.fact_sales) dla_max
+LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
+                  ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
+                  LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
+           FROM presentation.dim_customer) d1
+       ON d1.customer_id = s.customer_id
+      AND (d1.dla_rn = 1 OR d1.valid_from <= (s.sold_at) OR (s.sold_at) IS NULL)
+      AND (d1.dla_next IS NULL OR (s.sold_at) < d1.dla_next)
+WHERE dla_max.v IS NULL OR (s.sold_at) > strftime('%Y-%m-%d %H:%M:%f', (dla_max.v), '-259200 seconds')) dla_x
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
+LIMIT 5;
+
+-- check: duplicate grain among existing rows
 SELECT order_id, line_no, COUNT(*) AS dla_rows
 FROM dla_stage
+WHERE dla_in_target = 1
 GROUP BY order_id, line_no
 HAVING COUNT(*) > 1
 ORDER BY order_id, line_no

@@ -38,18 +38,37 @@ LEFT JOIN presentation.dim_product d2
 LEFT JOIN presentation.fact_sales dla_t
        ON dla_t.order_id = CAST(s.order_id AS BIGINT) AND dla_t.line_no = CAST(s.line_no AS BIGINT);
 
--- check: duplicate grain
+-- check on failure: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
-FROM dla_stage
+FROM (SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no
+FROM staging.sale s
+LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
+                  ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
+                  LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
+           FROM presentation.dim_customer) d1
+       ON d1.customer_id = s.customer_id
+      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP) OR CAST(s.sold_at AS TIMESTAMP) IS NULL)
+      AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP) < d1.dla_next)
+LEFT JOIN presentation.dim_product d2
+       ON d2.product_code = s.product_code) dla_x
 GROUP BY order_id, line_no
 HAVING COUNT(*) > 1
 ORDER BY order_id, line_no
 LIMIT 5;
 
--- check: NULL grain
-SELECT order_id, line_no
+-- check on failure: NULL grain
+SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no
+FROM staging.sale s
+WHERE (s.order_id IS NULL OR s.line_no IS NULL)
+LIMIT 5;
+
+-- check: duplicate grain among existing rows
+SELECT order_id, line_no, COUNT(*) AS dla_rows
 FROM dla_stage
-WHERE order_id IS NULL OR line_no IS NULL
+WHERE dla_in_target = 1
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
 LIMIT 5;
 
 -- dml: insert inferred members

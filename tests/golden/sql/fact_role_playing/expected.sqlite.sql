@@ -35,9 +35,30 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
 LEFT JOIN presentation.fact_gift dla_t
        ON dla_t.gift_id = CAST(s.gift_id AS INTEGER);
 
--- check: duplicate grain
+-- check on failure: duplicate grain
+SELECT gift_id, COUNT(*) AS dla_rows
+FROM (SELECT CAST(s.gift_id AS INTEGER) AS gift_id
+FROM staging.gift s
+LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
+                  ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
+                  LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
+           FROM presentation.dim_customer) d1
+       ON d1.customer_id = s.buyer_id
+      AND (d1.dla_rn = 1 OR d1.valid_from <= (s.sent_at) OR (s.sent_at) IS NULL)
+      AND (d1.dla_next IS NULL OR (s.sent_at) < d1.dla_next)
+LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
+                  LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
+           FROM presentation.dim_customer) d2
+       ON d2.customer_id = s.recipient_id AND d2.dla_next IS NULL) dla_x
+GROUP BY gift_id
+HAVING COUNT(*) > 1
+ORDER BY gift_id
+LIMIT 5;
+
+-- check: duplicate grain among existing rows
 SELECT gift_id, COUNT(*) AS dla_rows
 FROM dla_stage
+WHERE dla_in_target = 1
 GROUP BY gift_id
 HAVING COUNT(*) > 1
 ORDER BY gift_id
