@@ -257,3 +257,77 @@ void dla_dialect_no_index(struct dla_buf *b, const char *schema, const char *tab
 	(void)index;
 	(void)columns;
 }
+
+void dla_dialect_spell_type(struct dla_buf *b, const struct dla_coltype *t,
+			    const struct dla_type_words *words)
+{
+	switch (t->type) {
+	case DLA_TYPE_TEXT:
+		if (t->precision && words->text_sized)
+			dla_buf_addf(b, "%s(%lu)", words->text_sized, t->precision);
+		else
+			dla_buf_adds(b, words->text);
+		break;
+	case DLA_TYPE_INTEGER:
+		dla_buf_adds(b, words->integer);
+		break;
+	case DLA_TYPE_DECIMAL:
+		if (t->precision)
+			dla_buf_addf(b, "%s(%lu,%d)", words->decimal_sized, t->precision,
+				     t->scale);
+		else
+			dla_buf_adds(b, words->decimal);
+		break;
+	case DLA_TYPE_FLOAT:
+		dla_buf_adds(b, words->floating);
+		break;
+	case DLA_TYPE_BOOLEAN:
+		dla_buf_adds(b, words->boolean);
+		break;
+	case DLA_TYPE_DATE:
+		dla_buf_adds(b, words->date);
+		break;
+	case DLA_TYPE_TIMESTAMP:
+		dla_buf_adds(b, words->timestamp);
+		break;
+	}
+}
+
+void dla_dialect_add_column_words(struct dla_buf *b, const char *schema, const char *table,
+				  const char *column, const struct dla_coltype *t,
+				  const struct dla_type_words *words)
+{
+	dla_buf_addf(b, "ALTER TABLE %s.%s ADD COLUMN %s ", schema, table, column);
+	dla_dialect_spell_type(b, t, words);
+}
+
+void dla_dialect_std_null_safe_distinct(struct dla_buf *b, const char *a, const char *b_expr)
+{
+	dla_buf_addf(b, "(%s IS DISTINCT FROM %s)", a, b_expr);
+}
+
+void dla_dialect_std_create_schema(struct dla_buf *b, const char *schema,
+				   const char *main_db_dir)
+{
+	(void)main_db_dir;
+	dla_buf_addf(b, "CREATE SCHEMA IF NOT EXISTS %s", schema);
+}
+
+void dla_dialect_std_create_view(struct dla_buf *b, const char *views_schema,
+				 const char *view, const char *select_sql)
+{
+	dla_buf_addf(b, "CREATE OR REPLACE VIEW %s.%s AS\n", views_schema, view);
+	dla_dialect_add_select(b, select_sql);
+}
+
+void dla_dialect_std_drop_view(struct dla_buf *b, const char *views_schema, const char *view)
+{
+	dla_buf_addf(b, "DROP VIEW IF EXISTS %s.%s", views_schema, view);
+}
+
+void dla_dialect_std_create_temp_table_as(struct dla_buf *b, const char *name,
+					  const char *select_sql)
+{
+	dla_buf_addf(b, "CREATE TEMPORARY TABLE %s AS\n", name);
+	dla_dialect_add_select(b, select_sql);
+}

@@ -281,6 +281,35 @@ struct dla_type_name {
 bool dla_dialect_parse_with(const char *spelling, const struct dla_type_name *names,
 			    size_t n, struct dla_coltype *out);
 
+/* How a dialect spells each column type, for dla_dialect_spell_type:
+ * text_sized / decimal_sized are the names written with "(length)" /
+ * "(precision,scale)" when the type has them (text_sized NULL: never). */
+struct dla_type_words {
+	const char *text, *text_sized;
+	const char *integer, *boolean;
+	const char *decimal, *decimal_sized;
+	const char *floating, *date, *timestamp;
+};
+void dla_dialect_spell_type(struct dla_buf *b, const struct dla_coltype *t,
+			    const struct dla_type_words *words);
+/* "ALTER TABLE schema.table ADD COLUMN column <type in words>" */
+void dla_dialect_add_column_words(struct dla_buf *b, const char *schema, const char *table,
+				  const char *column, const struct dla_coltype *t,
+				  const struct dla_type_words *words);
+
+/* Spellings PostgreSQL and Snowflake share: IS DISTINCT FROM, CREATE SCHEMA
+ * IF NOT EXISTS, CREATE OR REPLACE VIEW views_schema.view, DROP VIEW IF
+ * EXISTS (no CASCADE: dependent views would silently vanish), CREATE
+ * TEMPORARY TABLE ... AS. */
+void dla_dialect_std_null_safe_distinct(struct dla_buf *b, const char *a, const char *b_expr);
+void dla_dialect_std_create_schema(struct dla_buf *b, const char *schema,
+				   const char *main_db_dir);
+void dla_dialect_std_create_view(struct dla_buf *b, const char *views_schema,
+				 const char *view, const char *select_sql);
+void dla_dialect_std_drop_view(struct dla_buf *b, const char *views_schema, const char *view);
+void dla_dialect_std_create_temp_table_as(struct dla_buf *b, const char *name,
+					  const char *select_sql);
+
 /* create_index: CREATE INDEX IF NOT EXISTS index ON schema.table (columns)
  * (PostgreSQL's spelling); and nothing, for engines without indexes. */
 void dla_dialect_std_create_index(struct dla_buf *b, const char *schema, const char *table,

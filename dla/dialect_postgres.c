@@ -17,11 +17,6 @@ static void pg_timestamp_literal(struct dla_buf *b, const char *ts)
 	dla_dialect_std_quote_literal(b, ts);
 }
 
-static void pg_null_safe_distinct(struct dla_buf *b, const char *a, const char *b_expr)
-{
-	dla_buf_addf(b, "(%s IS DISTINCT FROM %s)", a, b_expr);
-}
-
 static void pg_cast_timestamp(struct dla_buf *b, const char *expr)
 {
 	dla_buf_addf(b, "CAST(%s AS TIMESTAMP)", expr);
@@ -37,37 +32,16 @@ static void pg_timestamp_minus_seconds(struct dla_buf *b, const char *expr, long
 	dla_buf_addf(b, "(%s - INTERVAL '%ld seconds')", expr, seconds);
 }
 
+static const struct dla_type_words pg_words = {
+	.text = "TEXT", .text_sized = "VARCHAR",
+	.integer = "BIGINT", .boolean = "BOOLEAN",
+	.decimal = "NUMERIC", .decimal_sized = "NUMERIC",
+	.floating = "DOUBLE PRECISION", .date = "DATE", .timestamp = "TIMESTAMP",
+};
+
 static void pg_type_name(struct dla_buf *b, const struct dla_coltype *t)
 {
-	switch (t->type) {
-	case DLA_TYPE_TEXT:
-		if (t->precision)
-			dla_buf_addf(b, "VARCHAR(%lu)", t->precision);
-		else
-			dla_buf_adds(b, "TEXT");
-		break;
-	case DLA_TYPE_INTEGER:
-		dla_buf_adds(b, "BIGINT");
-		break;
-	case DLA_TYPE_DECIMAL:
-		if (t->precision)
-			dla_buf_addf(b, "NUMERIC(%lu,%d)", t->precision, t->scale);
-		else
-			dla_buf_adds(b, "NUMERIC");
-		break;
-	case DLA_TYPE_FLOAT:
-		dla_buf_adds(b, "DOUBLE PRECISION");
-		break;
-	case DLA_TYPE_BOOLEAN:
-		dla_buf_adds(b, "BOOLEAN");
-		break;
-	case DLA_TYPE_DATE:
-		dla_buf_adds(b, "DATE");
-		break;
-	case DLA_TYPE_TIMESTAMP:
-		dla_buf_adds(b, "TIMESTAMP");
-		break;
-	}
+	dla_dialect_spell_type(b, t, &pg_words);
 }
 
 /* psqlODBC describes an unconstrained numeric (and numeric expressions
@@ -81,31 +55,6 @@ static void pg_from_odbc(const struct dla_db_column *col, struct dla_coltype *ou
 		out->precision = 0;
 		out->scale = 0;
 	}
-}
-
-static void pg_create_schema(struct dla_buf *b, const char *schema, const char *main_db_dir)
-{
-	dla_buf_addf(b, "CREATE SCHEMA IF NOT EXISTS %s", schema);
-}
-
-static void pg_create_view(struct dla_buf *b, const char *views_schema,
-			   const char *view, const char *select_sql)
-{
-	dla_buf_addf(b, "CREATE OR REPLACE VIEW %s.%s AS\n", views_schema, view);
-	dla_dialect_add_select(b, select_sql);
-}
-
-/* No CASCADE: views depending on this one would silently vanish. */
-static void pg_drop_view(struct dla_buf *b, const char *views_schema, const char *view)
-{
-	dla_buf_addf(b, "DROP VIEW IF EXISTS %s.%s", views_schema, view);
-}
-
-static void pg_create_temp_table_as(struct dla_buf *b, const char *name,
-				    const char *select_sql)
-{
-	dla_buf_addf(b, "CREATE TEMPORARY TABLE %s AS\n", name);
-	dla_dialect_add_select(b, select_sql);
 }
 
 /* pg_temp: never drops a permanent table of the same name on search_path. */
@@ -167,8 +116,7 @@ static bool pg_parse_type(const char *spelling, struct dla_coltype *out)
 static void pg_add_column(struct dla_buf *b, const char *schema, const char *table,
 			  const char *column, const struct dla_coltype *t)
 {
-	dla_buf_addf(b, "ALTER TABLE %s.%s ADD COLUMN %s ", schema, table, column);
-	pg_type_name(b, t);
+	dla_dialect_add_column_words(b, schema, table, column, t, &pg_words);
 }
 
 static void pg_session_setup(struct dla_stmts *out)
@@ -198,18 +146,18 @@ const struct dla_dialect dla_dialect_postgres = {
 	.view_relation = dla_dialect_std_relation,
 	.true_literal = "TRUE",
 	.false_literal = "FALSE",
-	.null_safe_distinct = pg_null_safe_distinct,
+	.null_safe_distinct = dla_dialect_std_null_safe_distinct,
 	.cast_timestamp = pg_cast_timestamp,
 	.now_utc = pg_now_utc,
 	.timestamp_minus_seconds = pg_timestamp_minus_seconds,
 	.type_name = pg_type_name,
 	.from_odbc = pg_from_odbc,
 	.type_compatible = dla_dialect_compatible_generic,
-	.create_schema = pg_create_schema,
-	.create_view = pg_create_view,
-	.drop_view = pg_drop_view,
+	.create_schema = dla_dialect_std_create_schema,
+	.create_view = dla_dialect_std_create_view,
+	.drop_view = dla_dialect_std_drop_view,
 	.views_per_connection = false,
-	.create_temp_table_as = pg_create_temp_table_as,
+	.create_temp_table_as = dla_dialect_std_create_temp_table_as,
 	.drop_temp_table = pg_drop_temp_table,
 	.columns_query = pg_columns_query,
 	.parse_type = pg_parse_type,

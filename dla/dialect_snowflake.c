@@ -19,11 +19,6 @@ static void sf_timestamp_literal(struct dla_buf *b, const char *ts)
 	dla_buf_adds(b, "::TIMESTAMP_NTZ");
 }
 
-static void sf_null_safe_distinct(struct dla_buf *b, const char *a, const char *b_expr)
-{
-	dla_buf_addf(b, "(%s IS DISTINCT FROM %s)", a, b_expr);
-}
-
 static void sf_cast_timestamp(struct dla_buf *b, const char *expr)
 {
 	dla_buf_addf(b, "CAST(%s AS TIMESTAMP_NTZ)", expr);
@@ -41,39 +36,18 @@ static void sf_timestamp_minus_seconds(struct dla_buf *b, const char *expr, long
 	dla_buf_addf(b, "DATEADD(SECOND, -%ld, %s)", seconds, expr);
 }
 
+/* Snowflake's bare NUMBER is NUMBER(38,0): an unconstrained decimal would
+ * lose its fraction, so it keeps 12 digits of it. */
+static const struct dla_type_words sf_words = {
+	.text = "VARCHAR", .text_sized = "VARCHAR",
+	.integer = "NUMBER(38,0)", .boolean = "BOOLEAN",
+	.decimal = "NUMBER(38,12)", .decimal_sized = "NUMBER",
+	.floating = "FLOAT", .date = "DATE", .timestamp = "TIMESTAMP_NTZ",
+};
+
 static void sf_type_name(struct dla_buf *b, const struct dla_coltype *t)
 {
-	switch (t->type) {
-	case DLA_TYPE_TEXT:
-		if (t->precision)
-			dla_buf_addf(b, "VARCHAR(%lu)", t->precision);
-		else
-			dla_buf_adds(b, "VARCHAR");
-		break;
-	case DLA_TYPE_INTEGER:
-		dla_buf_adds(b, "NUMBER(38,0)");
-		break;
-	case DLA_TYPE_DECIMAL:
-		/* Snowflake's bare NUMBER is NUMBER(38,0): an unconstrained
-		 * decimal would lose its fraction, so keep 12 digits of it. */
-		if (t->precision)
-			dla_buf_addf(b, "NUMBER(%lu,%d)", t->precision, t->scale);
-		else
-			dla_buf_adds(b, "NUMBER(38,12)");
-		break;
-	case DLA_TYPE_FLOAT:
-		dla_buf_adds(b, "FLOAT");
-		break;
-	case DLA_TYPE_BOOLEAN:
-		dla_buf_adds(b, "BOOLEAN");
-		break;
-	case DLA_TYPE_DATE:
-		dla_buf_adds(b, "DATE");
-		break;
-	case DLA_TYPE_TIMESTAMP:
-		dla_buf_adds(b, "TIMESTAMP_NTZ");
-		break;
-	}
+	dla_dialect_spell_type(b, t, &sf_words);
 }
 
 /* Snowflake's maximum VARCHAR length: the same as no length. */
@@ -94,30 +68,6 @@ static void sf_from_odbc(const struct dla_db_column *col, struct dla_coltype *ou
 {
 	dla_dialect_odbc_generic(col, out);
 	sf_normalise(out);
-}
-
-static void sf_create_schema(struct dla_buf *b, const char *schema, const char *main_db_dir)
-{
-	dla_buf_addf(b, "CREATE SCHEMA IF NOT EXISTS %s", schema);
-}
-
-static void sf_create_view(struct dla_buf *b, const char *views_schema,
-			   const char *view, const char *select_sql)
-{
-	dla_buf_addf(b, "CREATE OR REPLACE VIEW %s.%s AS\n", views_schema, view);
-	dla_dialect_add_select(b, select_sql);
-}
-
-static void sf_drop_view(struct dla_buf *b, const char *views_schema, const char *view)
-{
-	dla_buf_addf(b, "DROP VIEW IF EXISTS %s.%s", views_schema, view);
-}
-
-static void sf_create_temp_table_as(struct dla_buf *b, const char *name,
-				    const char *select_sql)
-{
-	dla_buf_addf(b, "CREATE TEMPORARY TABLE %s AS\n", name);
-	dla_dialect_add_select(b, select_sql);
 }
 
 /* Snowflake has no schema for temporary tables: templates give them names
@@ -186,8 +136,7 @@ static bool sf_parse_type(const char *spelling, struct dla_coltype *out)
 static void sf_add_column(struct dla_buf *b, const char *schema, const char *table,
 			  const char *column, const struct dla_coltype *t)
 {
-	dla_buf_addf(b, "ALTER TABLE %s.%s ADD COLUMN %s ", schema, table, column);
-	sf_type_name(b, t);
+	dla_dialect_add_column_words(b, schema, table, column, t, &sf_words);
 }
 
 static void sf_session_setup(struct dla_stmts *out)
@@ -213,18 +162,18 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.view_relation = dla_dialect_std_relation,
 	.true_literal = "TRUE",
 	.false_literal = "FALSE",
-	.null_safe_distinct = sf_null_safe_distinct,
+	.null_safe_distinct = dla_dialect_std_null_safe_distinct,
 	.cast_timestamp = sf_cast_timestamp,
 	.now_utc = sf_now_utc,
 	.timestamp_minus_seconds = sf_timestamp_minus_seconds,
 	.type_name = sf_type_name,
 	.from_odbc = sf_from_odbc,
 	.type_compatible = dla_dialect_compatible_generic,
-	.create_schema = sf_create_schema,
-	.create_view = sf_create_view,
-	.drop_view = sf_drop_view,
+	.create_schema = dla_dialect_std_create_schema,
+	.create_view = dla_dialect_std_create_view,
+	.drop_view = dla_dialect_std_drop_view,
 	.views_per_connection = false,
-	.create_temp_table_as = sf_create_temp_table_as,
+	.create_temp_table_as = dla_dialect_std_create_temp_table_as,
 	.drop_temp_table = sf_drop_temp_table,
 	.columns_query = sf_columns_query,
 	.parse_type = sf_parse_type,

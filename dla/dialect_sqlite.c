@@ -50,28 +50,17 @@ static void sqlite_timestamp_minus_seconds(struct dla_buf *b, const char *expr,
 		     seconds);
 }
 
+/* Type affinities: dates and timestamps are canonical text. */
+static const struct dla_type_words sqlite_words = {
+	.text = "TEXT", .text_sized = NULL,
+	.integer = "INTEGER", .boolean = "INTEGER",
+	.decimal = "NUMERIC", .decimal_sized = "NUMERIC",
+	.floating = "REAL", .date = "TEXT", .timestamp = "TEXT",
+};
+
 static void sqlite_type_name(struct dla_buf *b, const struct dla_coltype *t)
 {
-	switch (t->type) {
-	case DLA_TYPE_INTEGER:
-	case DLA_TYPE_BOOLEAN:
-		dla_buf_adds(b, "INTEGER");
-		break;
-	case DLA_TYPE_DECIMAL:
-		if (t->precision)
-			dla_buf_addf(b, "NUMERIC(%lu,%d)", t->precision, t->scale);
-		else
-			dla_buf_adds(b, "NUMERIC");
-		break;
-	case DLA_TYPE_FLOAT:
-		dla_buf_adds(b, "REAL");
-		break;
-	case DLA_TYPE_TEXT:
-	case DLA_TYPE_DATE:
-	case DLA_TYPE_TIMESTAMP:
-		dla_buf_adds(b, "TEXT");
-		break;
-	}
+	dla_dialect_spell_type(b, t, &sqlite_words);
 }
 
 /* sqliteodbc describes declared columns by their declared type (TEXT ->
@@ -197,8 +186,7 @@ static bool sqlite_parse_type(const char *spelling, struct dla_coltype *out)
 static void sqlite_add_column(struct dla_buf *b, const char *schema, const char *table,
 			      const char *column, const struct dla_coltype *t)
 {
-	dla_buf_addf(b, "ALTER TABLE %s.%s ADD COLUMN %s ", schema, table, column);
-	sqlite_type_name(b, t);
+	dla_dialect_add_column_words(b, schema, table, column, t, &sqlite_words);
 }
 
 /* SQLite names the index's database, not the table's: "CREATE INDEX s.i ON t". */
