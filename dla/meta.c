@@ -226,18 +226,26 @@ static enum dla_code rollback_with(const struct dla_meta *m, enum dla_code code)
 	return code;
 }
 
-/* "INSERT INTO <table> (c1, c2, ...) VALUES (?, ?, ...)" */
-static void add_insert(struct dla_buf *b, const struct dla_meta *m, const char *table,
-		       const char *const *columns, size_t n)
+/* "INSERT INTO <table> (c1, c2, ...) VALUES " (dla_db_insert_rows adds
+ * the rows). */
+static void add_insert_prefix(struct dla_buf *b, const struct dla_meta *m, const char *table,
+			      const char *const *columns, size_t n)
 {
 	dla_buf_adds(b, "INSERT INTO ");
 	add_table(b, m, table);
 	dla_buf_adds(b, " (");
 	for (size_t i = 0; i < n; i++)
 		dla_buf_addf(b, "%s%s", i ? ", " : "", columns[i]);
-	dla_buf_adds(b, ") VALUES (");
+	dla_buf_adds(b, ") VALUES ");
+}
+
+/* "INSERT INTO <table> (c1, c2, ...) VALUES (?, ?, ...)" */
+static void add_insert(struct dla_buf *b, const struct dla_meta *m, const char *table,
+		       const char *const *columns, size_t n)
+{
+	add_insert_prefix(b, m, table, columns, n);
 	for (size_t i = 0; i < n; i++)
-		dla_buf_adds(b, i ? ", ?" : "?");
+		dla_buf_adds(b, i ? ", ?" : "(?");
 	dla_buf_addch(b, ')');
 }
 
@@ -806,26 +814,103 @@ static void format_seconds(char out[32], double seconds)
 	snprintf(out, 32, "%lld.%06lld", micros / 1000000, micros % 1000000);
 }
 
+/* Inserts n rows of n_cols values (row-major) into table (dla_db_insert_rows). */
+static enum dla_code insert_many(const struct dla_meta *m, const char *table,
+				 const char *const *columns, size_t n_cols,
+				 const char *const *values, size_t n,
+				 struct dla_db_error *err)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	enum dla_code code;
+
+	if (n == 0)
+		return DLA_OK;
+	add_insert_prefix(&b, m, table, columns, n_cols);
+	if (dla_buf_failed(&b)) {
+		dla_buf_release(&b);
+		return meta_error(err, DLA_ERR_NOMEM, "out of memory building metadata sql");
+	}
+	code = dla_db_insert_rows(m->db, b.buf, n_cols, values, n, NULL, err);
+	dla_buf_release(&b);
+	return code;
+}
+
+/* The numbers of a node row as text, whatever the process locale. */
+struct node_numbers {
+	char counts[5][24];
+	char seconds[32];
+};
+
+enum dla_code dla_meta_node_record_many(const struct dla_meta *m,
+					const struct dla_node_row *rows, size_t n,
+					struct dla_db_error *err)
+{
+	enum { N_COLS = N_OF(node_columns) };
+	struct node_numbers *num;
+	const char **values;
+	enum dla_code code;
+
+	if (n == 0)
+		return DLA_OK;
+	num = dla_calloc(n, sizeof(*num));
+	values = dla_calloc(n * N_COLS, sizeof(*values));
+	if (!num || !values) {
+		dla_free(num);
+		dla_free(values);
+		return meta_error(err, DLA_ERR_NOMEM, "out of memory recording nodes");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct dla_node_row *row = &rows[i];
+		struct node_numbers *x = &num[i];
+		const char *const row_values[N_COLS] = {
+			row->run_id, row->node, row->kind, row->status, row->started_at,
+			row->finished_at, x->counts[0], x->counts[1], x->counts[2],
+			x->counts[3], row->message, row->queued_at, x->seconds, x->counts[4],
+		};
+
+		snprintf(x->counts[0], sizeof(x->counts[0]), "%ld", row->rows_inserted);
+		snprintf(x->counts[1], sizeof(x->counts[1]), "%ld", row->rows_updated);
+		snprintf(x->counts[2], sizeof(x->counts[2]), "%ld", row->rows_expired);
+		snprintf(x->counts[3], sizeof(x->counts[3]), "%ld", row->rows_deleted);
+		snprintf(x->counts[4], sizeof(x->counts[4]), "%ld", row->rows_inferred);
+		format_seconds(x->seconds, row->db_seconds);
+		memcpy(&values[i * N_COLS], row_values, sizeof(row_values));
+	}
+	code = insert_many(m, "dla_node_run", node_columns, N_COLS, values, n, err);
+	dla_free(values);
+	dla_free(num);
+	return code;
+}
+
 enum dla_code dla_meta_node_record(const struct dla_meta *m,
 				   const struct dla_node_row *row,
 				   struct dla_db_error *err)
 {
-	char counts[5][24], seconds[32];
-	const char *params[] = {
-		row->run_id, row->node, row->kind, row->status, row->started_at,
-		row->finished_at, counts[0], counts[1], counts[2], counts[3],
-		row->message, row->queued_at, seconds, counts[4],
-	};
-	struct dla_buf b = DLA_BUF_INIT;
+	return dla_meta_node_record_many(m, row, 1, err);
+}
 
-	snprintf(counts[0], sizeof(counts[0]), "%ld", row->rows_inserted);
-	snprintf(counts[1], sizeof(counts[1]), "%ld", row->rows_updated);
-	snprintf(counts[2], sizeof(counts[2]), "%ld", row->rows_expired);
-	snprintf(counts[3], sizeof(counts[3]), "%ld", row->rows_deleted);
-	snprintf(counts[4], sizeof(counts[4]), "%ld", row->rows_inferred);
-	format_seconds(seconds, row->db_seconds);
-	add_insert(&b, m, "dla_node_run", node_columns, N_OF(node_columns));
-	return exec_buf(m, &b, params, N_OF(params), NULL, err);
+enum dla_code dla_meta_lineage_record_many(const struct dla_meta *m,
+					   const struct dla_lineage_row *rows, size_t n,
+					   struct dla_db_error *err)
+{
+	enum { N_COLS = N_OF(lineage_columns) };
+	const char **values;
+	enum dla_code code;
+
+	if (n == 0)
+		return DLA_OK;
+	values = dla_calloc(n * N_COLS, sizeof(*values));
+	if (!values)
+		return meta_error(err, DLA_ERR_NOMEM, "out of memory recording lineage");
+	for (size_t i = 0; i < n; i++) {
+		values[i * N_COLS] = rows[i].run_id;
+		values[i * N_COLS + 1] = rows[i].node;
+		values[i * N_COLS + 2] = rows[i].input_relation;
+		values[i * N_COLS + 3] = rows[i].output_relation;
+	}
+	code = insert_many(m, "dla_lineage", lineage_columns, N_COLS, values, n, err);
+	dla_free(values);
+	return code;
 }
 
 enum dla_code dla_meta_lineage_record(const struct dla_meta *m, const char *run_id,
@@ -833,11 +918,9 @@ enum dla_code dla_meta_lineage_record(const struct dla_meta *m, const char *run_
 				      const char *output_relation,
 				      struct dla_db_error *err)
 {
-	const char *params[] = { run_id, node, input_relation, output_relation };
-	struct dla_buf b = DLA_BUF_INIT;
+	const struct dla_lineage_row row = { run_id, node, input_relation, output_relation };
 
-	add_insert(&b, m, "dla_lineage", lineage_columns, N_OF(lineage_columns));
-	return exec_buf(m, &b, params, N_OF(params), NULL, err);
+	return dla_meta_lineage_record_many(m, &row, 1, err);
 }
 
 /* ---- the lease lock --------------------------------------------------- */
@@ -1068,6 +1151,70 @@ enum dla_code dla_meta_lock_release(const struct dla_meta *m, const char *run_id
 
 /* ---- reading runs back ------------------------------------------------ */
 
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's
+ * days_from_civil). */
+static long days_from_civil(long y, long m, long d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* The number of the n digits at s, or -1 when one is not a digit. */
+static long digits(const char *s, int n)
+{
+	long v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* The fast path of timestamp_seconds: "YYYY-MM-DD HH:MM:SS[.f...]", the
+ * way every engine prints dla's timestamps back (the node durations read
+ * thousands of them).  false: not that form, or not a valid time (the
+ * caller then tries every form dla_time_parse knows). */
+static bool plain_timestamp_seconds(const char *t, double *out)
+{
+	static const int month_days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	long y, mo, d, h, mi, sec;
+	double fraction = 0, scale = 0.1;
+	const char *f = t + 19;
+
+	if (strnlen(t, 19) < 19 || t[4] != '-' || t[7] != '-' || t[10] != ' ' ||
+	    t[13] != ':' || t[16] != ':')
+		return false;
+	y = digits(t, 4);
+	mo = digits(t + 5, 2);
+	d = digits(t + 8, 2);
+	h = digits(t + 11, 2);
+	mi = digits(t + 14, 2);
+	sec = digits(t + 17, 2);
+	if (y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    sec < 0 || sec > 59 ||
+	    d > month_days[mo - 1] + (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return false;
+	if (*f == '.') {
+		for (f++; *f >= '0' && *f <= '9'; f++, scale /= 10)
+			fraction += (*f - '0') * scale;
+		if (f == t + 20)
+			return false;
+	}
+	if (*f)
+		return false;
+	*out = (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec) +
+	       fraction;
+	return true;
+}
+
 /* Seconds since the epoch of a timestamp in any dla_time_parse form. */
 static bool timestamp_seconds(const char *text, double *out)
 {
@@ -1076,6 +1223,8 @@ static bool timestamp_seconds(const char *text, double *out)
 	double fraction = 0;
 	const char *dot;
 
+	if (text && plain_timestamp_seconds(text, out))
+		return true;
 	if (!text || !dla_time_parse(text, canon))
 		return false;
 	memset(&tm, 0, sizeof(tm));

@@ -94,6 +94,26 @@ enum dla_code dla_meta_lineage_record(const struct dla_meta *m, const char *run_
 				      const char *output_relation,
 				      struct dla_db_error *err);
 
+struct dla_lineage_row {
+	const char *run_id, *node, *input_relation, *output_relation;
+};
+
+/*
+ * rows[0..n) in as few round trips as the driver allows (one prepared
+ * INSERT executed with parameter arrays, else multi-row VALUES:
+ * dla_db_insert_rows); n == 0 does nothing.  Like every function here
+ * each is atomic only inside the caller's transaction: the runner records
+ * the nodes that finished since its last write (node rows, lineage, test
+ * results) between one dla_db_begin and dla_db_commit on m->db (group
+ * commit), and rolls back when any of them fails.
+ */
+enum dla_code dla_meta_node_record_many(const struct dla_meta *m,
+					const struct dla_node_row *rows, size_t n,
+					struct dla_db_error *err);
+enum dla_code dla_meta_lineage_record_many(const struct dla_meta *m,
+					   const struct dla_lineage_row *rows, size_t n,
+					   struct dla_db_error *err);
+
 /* One data test result (datatest.h); failures -1 is NULL (not counted). */
 struct dla_test_row {
 	const char *run_id, *node, *test_name;
