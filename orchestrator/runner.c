@@ -1,8 +1,8 @@
 /*
  * runner.c - a run's life cycle (runner.h): the main connection, the run
- * lock and its renewal, the run / node / lineage records, the worker
- * threads that execute nodes in priority order (schedule.h), signals, and
- * the dry run.
+ * lock and its renewal, the run / node / lineage records (group commit),
+ * the worker threads that execute nodes in priority order (schedule.h),
+ * signals, and the dry run.
  *
  * Locking: st->mu guards the scheduler, the done queue, the "N of M"
  * counter and every worker's `active` connection; st->out_mu serialises
@@ -31,6 +31,8 @@
 
 #define HISTORY_RUNS      20      /* runs whose durations weigh priorities */
 #define SUPERVISE_TICK_MS 100     /* main loop: signals and lease checks */
+#define FLUSH_DELAY_MS    50      /* group commit: the longest a finished
+				     node's records wait while others run */
 
 /* ---- clocks ------------------------------------------------------------ */
 
@@ -134,7 +136,12 @@ static int signal_exit(int sig)
  *           run in execution order; --threads 1 makes the order repeatable)
  *   meta:K  SIGKILL it right after the K-th metadata step of the main
  *           thread (lock taken, run recorded, each node recorded, run
- *           finished, lock released)
+ *           finished, lock released).  Nodes are recorded in batches
+ *           (group commit): the steps of a batch's nodes follow its
+ *           commit, one per node in the order they finished, so the
+ *           numbering does not depend on how the nodes were batched; the
+ *           run's end and the lock release are one commit, traced as the
+ *           steps "run finished" and "lock released".
  *   0       kill nothing
  * Every step counted is traced on stderr ("dla: test: stmt 7: dim_a:
  * expire changed versions", "dla: test: meta 2: run recorded"), so a test
@@ -303,6 +310,7 @@ struct node_result {
 	int worker;            /* 1-based */
 	bool cancelled;        /* its connection was cancelled meanwhile */
 	struct dla_datatest_outcome *tests;  /* --test: owned, recorded by main */
+	const char *status;    /* recorded as: success | failed | skipped */
 };
 
 struct run_state;
@@ -341,6 +349,7 @@ struct run_state {
 	size_t *done_q, done_head, done_tail;
 	size_t seq;                    /* last "N of M" handed out */
 	size_t live_workers, connected_workers;
+	bool dispatching;              /* the run is recorded: nodes may start */
 	bool shutdown;
 	const char *stop_reason;       /* why nodes were not started */
 	const char *cancel_reason;     /* why running nodes were cancelled */
@@ -350,6 +359,13 @@ struct run_state {
 	/* the main connection died mid-run (main thread only) */
 	double last_reconnect;         /* mono_now() of the last attempt */
 	bool lock_gone;                /* reconnected, but the lock was taken */
+	bool lock_released;            /* with the end of the run (record_end) */
+	/* group commit (main thread only): nodes whose records wait for the
+	 * next flush, in the order they finished */
+	size_t *pending, n_pending;    /* [dag.n] */
+	double pending_since;          /* mono_now() when the oldest came */
+	double flush_after;            /* no flush before (the connection is
+					  down: main_recover's pace) */
 };
 
 /* Under mu: no node starts any more. */
@@ -438,14 +454,45 @@ static void record_failed_write(struct run_state *st, const char *what,
 	pthread_mutex_unlock(&st->out_mu);
 }
 
-static void record_lineage(struct run_state *st, const struct dla_node *n)
+/* A growing list of lineage edges (one flush). */
+struct edge_list {
+	struct dla_lineage_row *items;
+	size_t n, cap;
+	bool failed;               /* out of memory */
+};
+
+static void edge_add(struct edge_list *l, const char *run_id, const char *node,
+		     const char *input, const char *output)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct dla_lineage_row *items = dla_realloc(l->items, cap * sizeof(*items));
+
+		if (!items) {
+			l->failed = true;
+			return;
+		}
+		l->items = items;
+		l->cap = cap;
+	}
+	l->items[l->n].run_id = run_id;
+	l->items[l->n].node = node;
+	l->items[l->n].input_relation = input;
+	l->items[l->n].output_relation = output;
+	l->n++;
+}
+
+/* The edges a succeeded node read or wrote (SPEC 7: one row per edge it
+ * actually read or wrote): its source and lookups, not an explicit
+ * depends_on; a fact that inferred members also wrote those dimensions. */
+static void collect_lineage(const struct run_state *st, const struct dla_node *n,
+			    struct edge_list *out)
 {
 	const struct dla_dag *dag = &st->op->dag;
 
 	for (size_t i = 0; i < n->n_deps; i++) {
 		const struct dla_node *dep = &dag->nodes[n->deps[i]];
 		bool read = true;
-		struct dla_db_error err;
 
 		if (!dep->relation)
 			continue;
@@ -458,14 +505,8 @@ static void record_lineage(struct run_state *st, const struct dla_node *n)
 			for (size_t l = 0; l < f->n_lookups && !read; l++)
 				read = dla_dag_find(dag, f->lookups[l].dimension) == n->deps[i];
 		}
-		if (!read)
-			continue;
-		if (dla_meta_lineage_record(&st->meta, st->run_id, n->name, dep->relation,
-					    n->relation, &err) != DLA_OK &&
-		    (!main_recover(st) ||
-		     dla_meta_lineage_record(&st->meta, st->run_id, n->name, dep->relation,
-					     n->relation, &err) != DLA_OK))
-			record_failed_write(st, "lineage", &err);
+		if (read)
+			edge_add(out, st->run_id, n->name, dep->relation, n->relation);
 	}
 	/* a fact that inferred members also wrote those dimensions (from its
 	 * source's business keys) */
@@ -475,8 +516,6 @@ static void record_lineage(struct run_state *st, const struct dla_node *n)
 
 		for (size_t l = 0; l < f->n_lookups; l++) {
 			size_t dim = dla_dag_find(dag, f->lookups[l].dimension);
-			struct dla_db_error err;
-
 			bool seen = false;
 
 			if (f->lookups[l].on_missing != DLA_MISSING_INFER ||
@@ -485,40 +524,166 @@ static void record_lineage(struct run_state *st, const struct dla_node *n)
 			for (size_t e = 0; e < l && !seen; e++)   /* role-playing */
 				seen = f->lookups[e].on_missing == DLA_MISSING_INFER &&
 				       dla_dag_find(dag, f->lookups[e].dimension) == dim;
-			if (seen)
-				continue;
-			if (dla_meta_lineage_record(&st->meta, st->run_id, n->name,
-						    dag->nodes[src].relation,
-						    dag->nodes[dim].relation, &err) != DLA_OK)
-				record_failed_write(st, "lineage", &err);
+			if (!seen)
+				edge_add(out, st->run_id, n->name, dag->nodes[src].relation,
+					 dag->nodes[dim].relation);
 		}
 	}
 }
 
-static void record_node(struct run_state *st, const struct dla_node *n,
-			const char *status, const struct node_result *r)
+/* The dla_node_run row of node idx (strings borrowed from st). */
+static struct dla_node_row node_row(const struct run_state *st, size_t idx)
 {
-	struct dla_node_row row;
+	const struct dla_node *n = &st->op->dag.nodes[idx];
+	const struct node_result *r = &st->res[idx];
+
+	return (struct dla_node_row){
+		.run_id = st->run_id, .node = n->name, .kind = dla_node_kind_name(n->kind),
+		.status = r->status, .started_at = r->started, .finished_at = r->finished,
+		.queued_at = r->queued[0] ? r->queued : NULL,
+		.rows_inserted = r->counts.inserted, .rows_updated = r->counts.updated,
+		.rows_expired = r->counts.expired, .rows_deleted = r->counts.deleted,
+		.rows_inferred = r->counts.inferred, .db_seconds = r->db_seconds,
+		.message = r->message,
+	};
+}
+
+/* The end of a run, written with its last records (execute). */
+struct run_end {
+	const char *status, *finished, *message;
+};
+
+/*
+ * Writes the records of the pending nodes in ONE transaction on the main
+ * connection: their dla_node_run rows (one multi-row insert), the lineage
+ * of those that succeeded, the results of their data tests (--test); with
+ * end, then the end of the run and the lease released.  Rolls back on any
+ * failure but a test result's (those were best effort before: the
+ * statement alone is undone).
+ */
+static enum dla_code write_records(struct run_state *st, const struct run_end *end,
+				   struct dla_db_error *err)
+{
+	struct dla_node_row *rows = st->n_pending ? dla_calloc(st->n_pending, sizeof(*rows))
+						  : NULL;
+	struct edge_list edges = { NULL, 0, 0, false };
+	enum dla_code rc;
+
+	for (size_t i = 0; rows && i < st->n_pending; i++) {
+		size_t idx = st->pending[i];
+
+		rows[i] = node_row(st, idx);
+		if (st->res[idx].rc == DLA_OK && strcmp(st->res[idx].status, "success") == 0)
+			collect_lineage(st, &st->op->dag.nodes[idx], &edges);
+	}
+	if ((st->n_pending && !rows) || edges.failed) {
+		memset(err, 0, sizeof(*err));
+		snprintf(err->message, sizeof(err->message), "out of memory");
+		rc = DLA_ERR_NOMEM;
+		goto out;
+	}
+	rc = dla_db_begin(st->meta.db, err);
+	if (rc != DLA_OK)
+		goto out;
+	rc = dla_meta_node_record_many(&st->meta, rows, st->n_pending, err);
+	if (rc == DLA_OK)
+		rc = dla_meta_lineage_record_many(&st->meta, edges.items, edges.n, err);
+	for (size_t i = 0; rc == DLA_OK && i < st->n_pending; i++)
+		if (st->res[st->pending[i]].tests)
+			(void)dla_datatest_outcome_record(&st->meta, st->run_id, "run",
+							  st->res[st->pending[i]].tests, NULL);
+	if (rc == DLA_OK && end)
+		rc = dla_meta_run_finish(&st->meta, st->run_id, end->status, end->finished,
+					 end->message, err);
+	if (rc == DLA_OK && end)
+		rc = dla_meta_lock_release(&st->meta, st->run_id, err);
+	if (rc == DLA_OK)
+		rc = dla_db_commit(st->meta.db, err);
+	if (rc != DLA_OK)
+		(void)dla_db_rollback(st->meta.db, NULL);
+out:
+	dla_free(edges.items);
+	dla_free(rows);
+	return rc;
+}
+
+/* The pending nodes are recorded (or given up): their test results
+ * released, each traced as a metadata step of the test hook. */
+static void pending_done(struct run_state *st)
+{
+	for (size_t i = 0; i < st->n_pending; i++) {
+		struct node_result *r = &st->res[st->pending[i]];
+
+		if (r->tests) {
+			dla_datatest_outcome_release(r->tests);
+			dla_free(r->tests);
+			r->tests = NULL;
+		}
+		test_hook_meta("recorded", st->op->dag.nodes[st->pending[i]].name);
+	}
+	st->n_pending = 0;
+}
+
+/*
+ * Group commit: records every pending node (finished or skipped since the
+ * last write) in one transaction, then traces "recorded <node>" for each
+ * (the test hook's metadata steps, in the order the nodes finished).
+ * When the main connection died and could not be re-established yet
+ * (main_recover tries at most once a second), the records stay pending
+ * for the next flush unless this is the final one; any other failure is
+ * reported once and the batch dropped, as a single record was before.
+ */
+static void flush_records(struct run_state *st, bool final)
+{
+	struct dla_db_error err;
+	enum dla_code rc;
+
+	if (st->n_pending == 0)
+		return;
+	rc = write_records(st, NULL, &err);
+	if (rc != DLA_OK && main_recover(st)) {
+		rc = write_records(st, NULL, &err);
+		/* the first commit went through before the connection died */
+		if (rc == DLA_ERR_DB && strncmp(err.sqlstate, "23", 2) == 0)
+			rc = DLA_OK;
+	}
+	if (rc != DLA_OK && !final && !st->lock_gone && dla_db_is_dead(st->meta.db)) {
+		st->flush_after = mono_now() + 1;
+		return;
+	}
+	if (rc != DLA_OK)
+		record_failed_write(st, st->n_pending > 1 ? "the nodes" : "a node", &err);
+	pending_done(st);
+}
+
+/*
+ * The end of the run: the last records (their own commit: a run killed
+ * after them is still `running`, so its lease's next holder records it
+ * failed), then the run row's end and the lease released in one
+ * transaction (two commits instead of three: a SQLite commit costs
+ * fsyncs).  When that fails (a lost connection), main_recover and once
+ * more; else the lock is released by run_locked_phases.
+ */
+static void record_end(struct run_state *st, const struct run_end *end)
+{
 	struct dla_db_error err;
 
-	memset(&row, 0, sizeof(row));
-	row.run_id = st->run_id;
-	row.node = n->name;
-	row.kind = dla_node_kind_name(n->kind);
-	row.status = status;
-	row.started_at = r->started;
-	row.finished_at = r->finished;
-	row.queued_at = r->queued[0] ? r->queued : NULL;
-	row.rows_inserted = r->counts.inserted;
-	row.rows_updated = r->counts.updated;
-	row.rows_expired = r->counts.expired;
-	row.rows_deleted = r->counts.deleted;
-	row.rows_inferred = r->counts.inferred;
-	row.db_seconds = r->db_seconds;
-	row.message = r->message;
-	if (dla_meta_node_record(&st->meta, &row, &err) != DLA_OK &&
-	    (!main_recover(st) || dla_meta_node_record(&st->meta, &row, &err) != DLA_OK))
-		record_failed_write(st, "a node", &err);
+	flush_records(st, true);
+	if (write_records(st, end, &err) == DLA_OK ||
+	    (main_recover(st) && write_records(st, end, &err) == DLA_OK))
+		st->lock_released = true;
+	else
+		record_failed_write(st, "the end of the run", &err);
+	test_hook_meta("run finished", NULL);
+}
+
+/* Queues node idx's records for the next flush. */
+static void record_later(struct run_state *st, size_t idx, const char *status)
+{
+	st->res[idx].status = status;
+	if (st->n_pending == 0)
+		st->pending_since = mono_now();
+	st->pending[st->n_pending++] = idx;
 }
 
 static void progress_node(const struct run_state *st, size_t idx,
@@ -674,7 +839,7 @@ static void *worker_main(void *arg)
 		double ready_at;
 		bool dead;
 
-		while (!st->shutdown && !dla_sched_next(&st->sched, &idx))
+		while (!st->shutdown && !(st->dispatching && dla_sched_next(&st->sched, &idx)))
 			pthread_cond_wait(&st->work_cv, &st->mu);
 		if (st->shutdown)
 			break;
@@ -747,6 +912,18 @@ static size_t start_workers(struct run_state *st, size_t n)
 	return started;
 }
 
+/* Ends every worker (after its node, if it runs one) and waits for them. */
+static void stop_workers(struct run_state *st)
+{
+	pthread_mutex_lock(&st->mu);
+	st->shutdown = true;
+	pthread_cond_broadcast(&st->work_cv);
+	pthread_mutex_unlock(&st->mu);
+	for (size_t i = 0; i < st->n_workers; i++)
+		pthread_join(st->workers[i].thread, NULL);
+	st->n_workers = 0;
+}
+
 /* ---- the main loop ------------------------------------------------------------ */
 
 struct skipped_item {
@@ -760,31 +937,20 @@ struct tally {
 	char (*details)[32];
 };
 
-/* A finished node (its end line is out already): node row, lineage, tally. */
+/* A finished node (its end line is out already): its records queued, tally. */
 static void report_done(struct run_state *st, size_t idx, struct tally *t)
 {
-	const struct dla_node *n = &st->op->dag.nodes[idx];
 	struct node_result *r = &st->res[idx];
 	struct dla_progress_node pn;
 	char detail[32];
 
 	progress_node(st, idx, r, &pn, detail);
 	pn.status = r->rc == DLA_OK ? "success" : "failed";
-	record_node(st, n, pn.status, r);
-	if (r->tests) {
-		(void)dla_datatest_outcome_record(&st->meta, st->run_id, "run", r->tests,
-						  NULL);
-		dla_datatest_outcome_release(r->tests);
-		dla_free(r->tests);
-		r->tests = NULL;
-	}
+	record_later(st, idx, pn.status);
 	if (r->rc == DLA_OK) {
 		t->ok++;
-		record_lineage(st, n);
-		test_hook_meta("recorded", n->name);
 		return;
 	}
-	test_hook_meta("recorded", n->name);
 	t->failed++;
 	t->problems[t->n_problems] = pn;
 	memcpy(t->details[t->n_problems], detail, sizeof(detail));
@@ -796,7 +962,6 @@ static void report_done(struct run_state *st, size_t idx, struct tally *t)
 static void report_skipped(struct run_state *st, const struct skipped_item *s,
 			   struct tally *t)
 {
-	const struct dla_node *n = &st->op->dag.nodes[s->node];
 	struct node_result *r = &st->res[s->node];
 	struct dla_buf why = DLA_BUF_INIT;
 	struct dla_progress_node pn;
@@ -819,8 +984,7 @@ static void report_skipped(struct run_state *st, const struct skipped_item *s,
 	pthread_mutex_lock(&st->out_mu);
 	dla_progress_node_end(&st->pr, &pn);
 	pthread_mutex_unlock(&st->out_mu);
-	record_node(st, n, "skipped", r);
-	test_hook_meta("recorded", n->name);
+	record_later(st, s->node, "skipped");
 	t->skipped++;
 	t->problems[t->n_problems] = pn;
 	memcpy(t->details[t->n_problems], detail, sizeof(detail));
@@ -859,15 +1023,26 @@ static void supervise(struct run_state *st, struct tally *t, struct outcome *out
 		renew_every = 1;
 	while (!all_done) {
 		size_t n_done = 0, n_skipped = 0, node, cause;
+		long wait_ns = SUPERVISE_TICK_MS * 1000000L;
+		bool idle;
 
+		if (st->n_pending) {
+			double due = st->pending_since + FLUSH_DELAY_MS / 1000.0;
+
+			if (due < st->flush_after)
+				due = st->flush_after;
+			due -= mono_now();
+			if (due * 1e9 < (double)wait_ns)
+				wait_ns = due > 0 ? (long)(due * 1e9) : 0;
+		}
 		pthread_mutex_lock(&st->mu);
 		if (st->done_head == st->done_tail &&
-		    st->sched.skipped_taken == st->sched.n_skipped &&
+		    st->sched.skipped_taken == st->sched.n_skipped && wait_ns > 0 &&
 		    !dla_sched_finished(&st->sched) && !(got_signal && !out->interrupted)) {
 			struct timespec until;
 
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += SUPERVISE_TICK_MS * 1000000L;
+			until.tv_nsec += wait_ns;
 			if (until.tv_nsec >= 1000000000L) {
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000L;
@@ -890,12 +1065,19 @@ static void supervise(struct run_state *st, struct tally *t, struct outcome *out
 			n_skipped++;
 		}
 		all_done = dla_sched_finished(&st->sched) || !done || !skipped;
+		idle = st->sched.running == 0;
 		pthread_mutex_unlock(&st->mu);
 
 		for (size_t i = 0; i < n_done; i++)
 			report_done(st, done[i], t);
 		for (size_t i = 0; i < n_skipped; i++)
 			report_skipped(st, &skipped[i], t);
+		/* group commit: the records wait while nodes run, at most
+		 * FLUSH_DELAY_MS; the end of the run flushes them in execute() */
+		if (!all_done && st->n_pending && mono_now() >= st->flush_after &&
+		    (idle || got_signal ||
+		     mono_now() - st->pending_since >= FLUSH_DELAY_MS / 1000.0))
+			flush_records(st, false);
 
 		if (got_signal && !out->interrupted) {
 			out->interrupted = got_signal;
@@ -976,6 +1158,7 @@ static void compute_priorities(struct run_state *st)
 	double *history = dla_calloc(n, sizeof(*history));
 	double *weight = dla_calloc(n, sizeof(*weight));
 	struct timed *timed = NULL;
+	double *values = NULL;     /* one node's durations at a time */
 	struct dla_db_error err;
 
 	if (!history || !weight)
@@ -996,18 +1179,15 @@ static void compute_priorities(struct run_state *st)
 		}
 		if (timed)
 			qsort(timed, k, sizeof(*timed), compare_timed);
-		for (size_t i = 0; timed && i < k;) {
+		values = timed ? dla_calloc(k ? k : 1, sizeof(*values)) : NULL;
+		for (size_t i = 0; values && i < k;) {
 			size_t j = i;
-			double *values = dla_calloc(k, sizeof(*values));
 
-			if (!values)
-				break;
 			while (j < k && timed[j].node == timed[i].node) {
 				values[j - i] = timed[j].seconds;
 				j++;
 			}
 			history[timed[i].node] = dla_median(values, j - i);
-			dla_free(values);
 			i = j;
 		}
 	}
@@ -1015,6 +1195,7 @@ static void compute_priorities(struct run_state *st)
 	dla_schedule_priorities(dag, weight, st->priority);
 out:
 	dla_meta_node_durations_free(durations, n_durations);
+	dla_free(values);
 	dla_free(timed);
 	dla_free(history);
 	dla_free(weight);
@@ -1059,8 +1240,7 @@ static int execute(struct run_state *st)
 	struct tally t;
 	struct outcome out;
 	double started = mono_now();
-	size_t n = dag->n ? dag->n : 1, want;
-	int threads = st->o->threads > 0 ? st->o->threads : st->op->project.threads;
+	size_t n = dag->n ? dag->n : 1;
 	const char *status;
 	char finished[32];
 	int exit_code;
@@ -1070,27 +1250,23 @@ static int execute(struct run_state *st)
 	t.problems = dla_calloc(n, sizeof(*t.problems));
 	t.details = dla_calloc(n, sizeof(*t.details));
 	st->done_q = dla_calloc(n, sizeof(*st->done_q));
-	if (!t.problems || !t.details || !st->done_q ||
+	st->pending = dla_calloc(n, sizeof(*st->pending));
+	if (!t.problems || !t.details || !st->done_q || !st->pending ||
 	    dla_sched_init(&st->sched, dag, st->runs, st->priority, wall_now()) != DLA_OK) {
 		dla_progress_error(&st->pr, st->o->prog, "out of memory starting the run");
 		dla_free(t.problems);
 		dla_free(t.details);
 		return DLA_EXIT_FAILED;
 	}
-	want = threads > 0 ? (size_t)threads : 4;
-	if (want > st->total)
-		want = st->total;
-	if (start_workers(st, want) < want && st->n_workers == 0 && st->total > 0)
+	if (st->n_workers == 0 && st->total > 0)
 		dla_progress_error(&st->pr, st->o->prog, "cannot start worker threads");
-
-	supervise(st, &t, &out);
-
 	pthread_mutex_lock(&st->mu);
-	st->shutdown = true;
+	st->dispatching = true;
 	pthread_cond_broadcast(&st->work_cv);
 	pthread_mutex_unlock(&st->mu);
-	for (size_t i = 0; i < st->n_workers; i++)
-		pthread_join(st->workers[i].thread, NULL);
+
+	supervise(st, &t, &out);
+	stop_workers(st);
 
 	if (out.no_connection && st->total > 0) {
 		struct dla_buf why = DLA_BUF_INIT;
@@ -1104,7 +1280,7 @@ static int execute(struct run_state *st)
 	dla_time_now(finished);
 	{
 		struct dla_buf msg = DLA_BUF_INIT;
-		struct dla_db_error err;
+		struct run_end end = { status, finished, NULL };
 
 		if (out.interrupted)
 			dla_buf_addf(&msg, "interrupted by %s", signal_name(out.interrupted));
@@ -1114,14 +1290,9 @@ static int execute(struct run_state *st)
 			dla_buf_adds(&msg, "one or more nodes failed");
 		else if (t.skipped)
 			dla_buf_adds(&msg, "nodes were skipped");
-		if (dla_meta_run_finish(&st->meta, st->run_id, status, finished,
-					msg.len ? msg.buf : NULL, &err) != DLA_OK &&
-		    (!main_recover(st) ||
-		     dla_meta_run_finish(&st->meta, st->run_id, status, finished,
-					 msg.len ? msg.buf : NULL, &err) != DLA_OK))
-			record_failed_write(st, "the end of the run", &err);
+		end.message = msg.len ? msg.buf : NULL;
+		record_end(st, &end);
 		dla_buf_release(&msg);
-		test_hook_meta("run finished", NULL);
 	}
 	if (out.interrupted) {
 		char line[128];
@@ -1271,6 +1442,16 @@ static int record_run_start(struct run_state *st)
 	return DLA_EXIT_OK;
 }
 
+/* --threads, else the project's `threads`, else 4; never more than the
+ * nodes to run. */
+static size_t worker_count(const struct run_state *st)
+{
+	int threads = st->o->threads > 0 ? st->o->threads : st->op->project.threads;
+	size_t want = threads > 0 ? (size_t)threads : 4;
+
+	return want < st->total ? want : st->total;
+}
+
 static int run_locked_phases(struct run_state *st, const bool *given, bool *chosen)
 {
 	struct dla_run_choice choice;
@@ -1319,6 +1500,10 @@ static int run_locked_phases(struct run_state *st, const bool *given, bool *chos
 		exit_code = dry_run(st);
 		goto out;
 	}
+	/* the workers connect (SQLite: and create the project's TEMP views)
+	 * while this thread reads the history and records the run; they
+	 * start nodes once execute() lets them */
+	start_workers(st, worker_count(st));
 	compute_priorities(st);
 	exit_code = record_run_start(st);
 	if (exit_code != DLA_EXIT_OK)
@@ -1330,11 +1515,13 @@ static int run_locked_phases(struct run_state *st, const bool *given, bool *chos
 	exit_code = execute(st);
 out:
 	if (locked) {
-		if (dla_meta_lock_release(&st->meta, st->run_id, NULL) != DLA_OK &&
+		if (!st->lock_released &&
+		    dla_meta_lock_release(&st->meta, st->run_id, NULL) != DLA_OK &&
 		    main_recover(st))
 			(void)dla_meta_lock_release(&st->meta, st->run_id, NULL);
 		test_hook_meta("lock released", NULL);
 	}
+	stop_workers(st);
 	dla_free(choice.selector);
 	dla_free(choice.nothing);
 	return exit_code;
@@ -1409,6 +1596,7 @@ out:
 		}
 	dla_free(st.workers);
 	dla_free(st.done_q);
+	dla_free(st.pending);
 	dla_free(st.res);
 	dla_free(st.priority);
 	dla_free(st.runs);

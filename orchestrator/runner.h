@@ -7,8 +7,9 @@
  * exist: two first runs on a new warehouse do not race to create them),
  * create / migrate the metadata tables, take the lease row (exit 3 "locked
  * by run <id> since <time>" if either lock is held, naming the holder from
- * the lease row), let the chooser decide what to run (dla retry), read
- * past node durations, record the run `running`, then start the workers.
+ * the lease row), let the chooser decide what to run (dla retry), start
+ * the workers (they connect while the main thread reads past node
+ * durations and records the run `running`), then let them take nodes.
  *
  * Threads.  The main thread keeps the main connection for every metadata
  * write (node rows, lineage, run row) and the lease lock, which it renews
@@ -29,7 +30,22 @@
  * views (TEMP views, private to each connection) run in parallel with
  * them.  Metadata is written on the main connection into the metadata
  * schema's own file, a different file than any target table, in
- * single-statement transactions that the driver's busy handler retries.
+ * transactions that only write (never read first), which the driver's
+ * busy handler retries.
+ *
+ * Recording (group commit).  A node's dla_node_run row, its lineage and
+ * its --test results are not written one autocommit statement at a time
+ * (a SQLite commit costs fsyncs: 2,000 of them for 1,000 trivial nodes)
+ * but in batches: every node that finished or was skipped since the last
+ * write, in ONE transaction of multi-row inserts.  A batch is written as
+ * soon as no node is running, else at most 50 ms after its first node
+ * finished, at once after a signal, and at the end of the run (then the
+ * run's end and the lease release follow, in one transaction).
+ * Every node still gets its row, with the same values.  A run killed
+ * outright (SIGKILL, power loss) loses at most the records of those last
+ * 50 ms, like a run killed between a node's commit and its record: the run
+ * is recorded failed when its lease is taken over, and `dla retry` runs
+ * again every node it did not record as succeeded.
  *
  * Failures.  A failed node skips everything downstream of it and nothing
  * else; --fail-fast starts no new node after the first failure (nodes
