@@ -30,9 +30,9 @@
 #include <unistd.h>
 
 #define HISTORY_RUNS      20      /* runs whose durations weigh priorities */
-#define SUPERVISE_TICK_MS 100     /* main loop: signals and lease checks */
-#define FLUSH_DELAY_MS    50      /* group commit: the longest a finished
-				     node's records wait while others run */
+#define SUPERVISE_TICK_MS 50      /* main loop: signals, lease checks and
+				     group commit (the longest a finished
+				     node's records wait while others run) */
 
 /* ---- clocks ------------------------------------------------------------ */
 
@@ -363,7 +363,6 @@ struct run_state {
 	/* group commit (main thread only): nodes whose records wait for the
 	 * next flush, in the order they finished */
 	size_t *pending, n_pending;    /* [dag.n] */
-	double pending_since;          /* mono_now() when the oldest came */
 	double flush_after;            /* no flush before (the connection is
 					  down: main_recover's pace) */
 };
@@ -387,6 +386,21 @@ static void cancel_running_locked(struct run_state *st, const char *reason)
 	for (size_t i = 0; i < st->n_workers; i++)
 		if (st->workers[i].active)
 			dla_db_cancel(st->workers[i].active);
+}
+
+/*
+ * Under mu: whether the main thread must act before its next tick: nodes
+ * were skipped (their end lines are its to print), the run is over, no
+ * worker is left, or nodes finished while none runs any more (nothing
+ * else would come into their batch: record them now).
+ */
+static bool main_wanted_locked(const struct run_state *st)
+{
+	if (!st->dispatching)
+		return false;
+	return st->sched.skipped_taken != st->sched.n_skipped || dla_sched_finished(&st->sched) ||
+	       st->live_workers == 0 ||
+	       (st->done_head != st->done_tail && st->sched.running == 0);
 }
 
 /* ---- the main connection lost mid-run -------------------------------------- */
@@ -681,8 +695,6 @@ static void record_end(struct run_state *st, const struct run_end *end)
 static void record_later(struct run_state *st, size_t idx, const char *status)
 {
 	st->res[idx].status = status;
-	if (st->n_pending == 0)
-		st->pending_since = mono_now();
 	st->pending[st->n_pending++] = idx;
 }
 
@@ -839,8 +851,13 @@ static void *worker_main(void *arg)
 		double ready_at;
 		bool dead;
 
-		while (!st->shutdown && !(st->dispatching && dla_sched_next(&st->sched, &idx)))
+		while (!st->shutdown && !(st->dispatching && dla_sched_next(&st->sched, &idx))) {
+			/* nothing for this worker: the main thread may be
+			 * wanted now (the run is idle, over, nodes skipped) */
+			if (main_wanted_locked(st))
+				pthread_cond_signal(&st->main_cv);
 			pthread_cond_wait(&st->work_cv, &st->mu);
+		}
 		if (st->shutdown)
 			break;
 		r = &st->res[idx];
@@ -859,7 +876,6 @@ static void *worker_main(void *arg)
 			stop_locked(st, "--fail-fast after a failure");
 		st->done_q[st->done_tail++] = idx;
 		pthread_cond_broadcast(&st->work_cv);
-		pthread_cond_signal(&st->main_cv);
 		dead = r->rc == DLA_ERR_CONN_DEAD || dla_db_is_dead(w->wh.db);
 		if (dead && !st->shutdown) {
 			pthread_mutex_unlock(&st->mu);
@@ -1023,26 +1039,15 @@ static void supervise(struct run_state *st, struct tally *t, struct outcome *out
 		renew_every = 1;
 	while (!all_done) {
 		size_t n_done = 0, n_skipped = 0, node, cause;
-		long wait_ns = SUPERVISE_TICK_MS * 1000000L;
-		bool idle;
 
-		if (st->n_pending) {
-			double due = st->pending_since + FLUSH_DELAY_MS / 1000.0;
-
-			if (due < st->flush_after)
-				due = st->flush_after;
-			due -= mono_now();
-			if (due * 1e9 < (double)wait_ns)
-				wait_ns = due > 0 ? (long)(due * 1e9) : 0;
-		}
+		/* the workers wake this thread only when it has to act at once
+		 * (main_wanted_locked); finished nodes wait for the next tick */
 		pthread_mutex_lock(&st->mu);
-		if (st->done_head == st->done_tail &&
-		    st->sched.skipped_taken == st->sched.n_skipped && wait_ns > 0 &&
-		    !dla_sched_finished(&st->sched) && !(got_signal && !out->interrupted)) {
+		if (!main_wanted_locked(st) && !(got_signal && !out->interrupted)) {
 			struct timespec until;
 
 			clock_gettime(CLOCK_REALTIME, &until);
-			until.tv_nsec += wait_ns;
+			until.tv_nsec += SUPERVISE_TICK_MS * 1000000L;
 			if (until.tv_nsec >= 1000000000L) {
 				until.tv_sec++;
 				until.tv_nsec -= 1000000000L;
@@ -1065,18 +1070,15 @@ static void supervise(struct run_state *st, struct tally *t, struct outcome *out
 			n_skipped++;
 		}
 		all_done = dla_sched_finished(&st->sched) || !done || !skipped;
-		idle = st->sched.running == 0;
 		pthread_mutex_unlock(&st->mu);
 
 		for (size_t i = 0; i < n_done; i++)
 			report_done(st, done[i], t);
 		for (size_t i = 0; i < n_skipped; i++)
 			report_skipped(st, &skipped[i], t);
-		/* group commit: the records wait while nodes run, at most
-		 * FLUSH_DELAY_MS; the end of the run flushes them in execute() */
-		if (!all_done && st->n_pending && mono_now() >= st->flush_after &&
-		    (idle || got_signal ||
-		     mono_now() - st->pending_since >= FLUSH_DELAY_MS / 1000.0))
+		/* group commit: what finished since the last tick, in one
+		 * transaction; the end of the run flushes in execute() */
+		if (!all_done && mono_now() >= st->flush_after)
 			flush_records(st, false);
 
 		if (got_signal && !out->interrupted) {
