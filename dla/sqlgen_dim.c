@@ -3,12 +3,11 @@
  * mixed per column, snapshot and delta sources, deletes and revivals,
  * inferred members; a fixed number of set-based statements (docs/SCD.md).
  */
-#include "sqlgen.h"
+#include "sqlgen_common.h"
 #include "alloc.h"
 #include "regex.h"
 
 #include <string.h>
-#include <strings.h>
 
 /* One attribute column of the dimension and how it is tracked. */
 struct attr {
@@ -43,41 +42,19 @@ const char *dla_dimension_sk(const struct dla_dimension *dim)
 	return dim->surrogate_key;
 }
 
-static bool name_eq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
-static bool in_names(const struct dla_names *names, const char *name)
-{
-	for (size_t i = 0; i < names->n; i++)
-		if (name_eq(names->items[i], name))
-			return true;
-	return false;
-}
-
 static const struct dla_column_spec *column_override(const struct dla_dimension *dim,
 						     const char *name)
 {
 	for (size_t i = 0; i < dim->n_columns; i++)
-		if (name_eq(dim->columns[i].name, name))
+		if (dla_sqlgen_name_eq(dim->columns[i].name, name))
 			return &dim->columns[i];
-	return NULL;
-}
-
-static const struct dla_column *find_column(const struct dla_column *cols, size_t n,
-					    const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (name_eq(cols[i].name, name))
-			return &cols[i];
 	return NULL;
 }
 
 static bool is_attribute(const struct dla_dimension *dim, const char *name)
 {
-	return !in_names(&dim->business_key, name) && !in_names(&dim->drop, name) &&
-	       !(dim->effective_from && name_eq(dim->effective_from, name));
+	return !dla_sqlgen_in_names(&dim->business_key, name) && !dla_sqlgen_in_names(&dim->drop, name) &&
+	       !(dim->effective_from && dla_sqlgen_name_eq(dim->effective_from, name));
 }
 
 bool dla_dimension_versioned(const struct dla_dimension *dim,
@@ -102,32 +79,18 @@ bool dla_dimension_versioned(const struct dla_dimension *dim,
 
 static void emit_bk_list(struct dim_gen *g, struct dla_buf *b, const char *alias)
 {
-	for (size_t i = 0; i < g->dim->business_key.n; i++)
-		dla_buf_addf(b, "%s%s%s%s", i ? ", " : "", alias ? alias : "",
-			     alias ? "." : "", g->dim->business_key.items[i]);
+	dla_sqlgen_names(b, &g->dim->business_key, alias);
 }
 
 static void emit_bk_join(struct dim_gen *g, struct dla_buf *b, const char *l, const char *r)
 {
-	for (size_t i = 0; i < g->dim->business_key.n; i++) {
-		const char *k = g->dim->business_key.items[i];
-		dla_buf_addf(b, "%s%s.%s = %s.%s", i ? " AND " : "", l, k, r, k);
-	}
+	dla_sqlgen_names_join(b, &g->dim->business_key, l, r);
 }
 
 static void emit_distinct(struct dim_gen *g, struct dla_buf *b, const char *la,
 			  const char *lcol, const char *ra, const char *rcol)
 {
-	struct dla_buf l = DLA_BUF_INIT, r = DLA_BUF_INIT;
-
-	dla_buf_addf(&l, "%s.%s", la, lcol);
-	dla_buf_addf(&r, "%s.%s", ra, rcol);
-	if (dla_buf_failed(&l) || dla_buf_failed(&r))
-		b->failed = true;
-	else
-		g->d->null_safe_distinct(b, l.buf, r.buf);
-	dla_buf_release(&l);
-	dla_buf_release(&r);
+	dla_sqlgen_distinct(g->d, b, la, lcol, ra, rcol);
 }
 
 /* OR of NULL-safe differences between la.<col> and ra.<col> over the
@@ -171,10 +134,7 @@ static void emit_change_time(struct dim_gen *g, struct dla_buf *b)
 
 static void emit_open_end(struct dim_gen *g, struct dla_buf *b)
 {
-	if (g->in->project->open_end)
-		g->d->timestamp_literal(b, g->in->project->open_end);
-	else
-		dla_buf_adds(b, "NULL");
+	dla_sqlgen_open_end(g->in, b);
 }
 
 /* ", dla_run_id = '<run>', dla_updated_at = <now>" for UPDATE SET lists */
@@ -206,7 +166,7 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 	if (!g->bk || !g->attrs)
 		return DLA_ERR_NOMEM;
 	for (size_t i = 0; i < dim->business_key.n; i++) {
-		g->bk[i] = find_column(in->source_cols, in->n_source_cols,
+		g->bk[i] = dla_sqlgen_find_column(in->source_cols, in->n_source_cols,
 				       dim->business_key.items[i]);
 		if (!g->bk[i]) {
 			dla_buf_addf(g->err, "business key column '%s' is not a column of "
@@ -215,7 +175,7 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 		}
 	}
 	if (dim->effective_from) {
-		g->eff = find_column(in->source_cols, in->n_source_cols, dim->effective_from);
+		g->eff = dla_sqlgen_find_column(in->source_cols, in->n_source_cols, dim->effective_from);
 		if (!g->eff) {
 			dla_buf_addf(g->err, "effective_from column '%s' is not a column of "
 				     "source '%s'", dim->effective_from, dim->source);
@@ -223,7 +183,7 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 		}
 	}
 	for (size_t i = 0; i < dim->n_columns; i++) {
-		if (!find_column(in->source_cols, in->n_source_cols, dim->columns[i].name)) {
+		if (!dla_sqlgen_find_column(in->source_cols, in->n_source_cols, dim->columns[i].name)) {
 			dla_buf_addf(g->err, "column '%s' configured in 'columns' is not a "
 				     "column of source '%s'", dim->columns[i].name, dim->source);
 			return DLA_ERR_INVALID;
@@ -270,15 +230,6 @@ static bool extra_owned(const struct dim_gen *g, const struct attr *a)
 
 /* ---- DDL: create or evolve the target ------------------------------- */
 
-struct target_col {
-	const char *name;
-	struct dla_coltype type;
-};
-
-static const struct dla_coltype integer_type = { DLA_TYPE_INTEGER, 0, 0 };
-static const struct dla_coltype text_type = { DLA_TYPE_TEXT, 0, 0 };
-static const struct dla_coltype bool_type = { DLA_TYPE_BOOLEAN, 0, 0 };
-static const struct dla_coltype ts_type = { DLA_TYPE_TIMESTAMP, 0, 0 };
 
 static bool has_deleted(const struct dim_gen *g)
 {
@@ -287,36 +238,36 @@ static bool has_deleted(const struct dim_gen *g)
 
 /* Every column the target must have, in creation order.  Returns count;
  * out must hold 2 * n_attrs + bk + 8 entries. */
-static size_t target_layout(const struct dim_gen *g, struct target_col *out)
+static size_t target_layout(const struct dim_gen *g, struct dla_sqlgen_col *out)
 {
 	size_t n = 0;
 
-	out[n++] = (struct target_col){ g->sk, integer_type };
+	out[n++] = (struct dla_sqlgen_col){ g->sk, dla_sqlgen_integer_type };
 	for (size_t i = 0; i < g->dim->business_key.n; i++)
-		out[n++] = (struct target_col){ g->bk[i]->name, g->bk[i]->type };
+		out[n++] = (struct dla_sqlgen_col){ g->bk[i]->name, g->bk[i]->type };
 	for (size_t i = 0; i < g->n_attrs; i++) {
-		out[n++] = (struct target_col){ g->attrs[i].name, g->attrs[i].type };
+		out[n++] = (struct dla_sqlgen_col){ g->attrs[i].name, g->attrs[i].type };
 		if (g->attrs[i].extra)
-			out[n++] = (struct target_col){ g->attrs[i].extra, g->attrs[i].type };
+			out[n++] = (struct dla_sqlgen_col){ g->attrs[i].extra, g->attrs[i].type };
 	}
 	if (g->versioned) {
-		out[n++] = (struct target_col){ g->hk->valid_from, ts_type };
-		out[n++] = (struct target_col){ g->hk->valid_to, ts_type };
-		out[n++] = (struct target_col){ g->hk->is_current, bool_type };
+		out[n++] = (struct dla_sqlgen_col){ g->hk->valid_from, dla_sqlgen_ts_type };
+		out[n++] = (struct dla_sqlgen_col){ g->hk->valid_to, dla_sqlgen_ts_type };
+		out[n++] = (struct dla_sqlgen_col){ g->hk->is_current, dla_sqlgen_bool_type };
 	}
 	if (has_deleted(g))
-		out[n++] = (struct target_col){ g->hk->is_deleted, bool_type };
+		out[n++] = (struct dla_sqlgen_col){ g->hk->is_deleted, dla_sqlgen_bool_type };
 	if (g->inferred)
-		out[n++] = (struct target_col){ g->hk->is_inferred, bool_type };
-	out[n++] = (struct target_col){ g->hk->run_id, text_type };
-	out[n++] = (struct target_col){ g->hk->updated_at, ts_type };
+		out[n++] = (struct dla_sqlgen_col){ g->hk->is_inferred, dla_sqlgen_bool_type };
+	out[n++] = (struct dla_sqlgen_col){ g->hk->run_id, dla_sqlgen_text_type };
+	out[n++] = (struct dla_sqlgen_col){ g->hk->updated_at, dla_sqlgen_ts_type };
 	return n;
 }
 
 static enum dla_code emit_target_ddl(struct dim_gen *g, struct dla_stmts *out)
 {
 	const struct dla_load_input *in = g->in;
-	struct target_col *cols;
+	struct dla_sqlgen_col *cols;
 	size_t n;
 	enum dla_code rc = DLA_OK;
 
@@ -337,7 +288,7 @@ static enum dla_code emit_target_ddl(struct dim_gen *g, struct dla_stmts *out)
 			      &b, NULL);
 		goto done;
 	}
-	if (g->versioned && !find_column(in->target_cols, in->n_target_cols,
+	if (g->versioned && !dla_sqlgen_find_column(in->target_cols, in->n_target_cols,
 					 g->hk->valid_from)) {
 		dla_buf_addf(g->err, "dimension '%s' now has a type 2 or 6 column but its "
 			     "table has no history columns; rebuild it explicitly",
@@ -345,32 +296,8 @@ static enum dla_code emit_target_ddl(struct dim_gen *g, struct dla_stmts *out)
 		rc = DLA_ERR_INVALID;
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct dla_column *have = find_column(in->target_cols,
-							    in->n_target_cols, cols[i].name);
-		if (have) {
-			if (!g->d->type_compatible(&have->type, &cols[i].type)) {
-				struct dla_buf want = DLA_BUF_INIT, was = DLA_BUF_INIT;
-				g->d->type_name(&want, &cols[i].type);
-				g->d->type_name(&was, &have->type);
-				dla_buf_addf(g->err, "column '%s' changed type: '%s' has %s, "
-					     "source '%s' gives %s", cols[i].name,
-					     g->dim->name, was.buf, g->dim->source, want.buf);
-				dla_buf_release(&want);
-				dla_buf_release(&was);
-				rc = DLA_ERR_INVALID;
-				goto done;
-			}
-			continue;
-		}
-		{
-			struct dla_buf b = DLA_BUF_INIT;
-			g->d->add_column(&b, g->dim->schema, g->dim->name, cols[i].name,
-					 &cols[i].type);
-			dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "add new column",
-				      &b, NULL);
-		}
-	}
+	rc = dla_sqlgen_evolve_target(in, g->dim->schema, g->dim->name, g->dim->source, cols,
+				      n, out, g->err);
 done:
 	dla_free(cols);
 	return rc;
@@ -1668,7 +1595,7 @@ enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 	/* inferred members are kept up when a fact infers them, or when the
 	 * table already has the flag (rows flagged earlier stay fillable) */
 	g.inferred = in->with_inferred ||
-		     (in->target_exists && find_column(in->target_cols, in->n_target_cols,
+		     (in->target_exists && dla_sqlgen_find_column(in->target_cols, in->n_target_cols,
 						       g.hk->is_inferred));
 	dla_buf_init(&g.target);
 	in->dialect->relation(&g.target, dim->schema, dim->name);

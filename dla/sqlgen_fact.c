@@ -4,13 +4,12 @@
  * lookups, set-based, per docs/FACTS.md: through a stage, or in one
  * INSERT ... SELECT where the engine's primary key checks the grain.
  */
-#include "sqlgen.h"
+#include "sqlgen_common.h"
 #include "alloc.h"
 #include "regex.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 /* One lookup as the generator resolved it. */
 struct lookup {
@@ -42,60 +41,19 @@ struct fact_gen {
 	struct dla_buf *err;
 };
 
-static bool name_eq(const char *a, const char *b)
-{
-	return strcasecmp(a, b) == 0;
-}
-
-static bool in_names(const struct dla_names *names, const char *name)
-{
-	for (size_t i = 0; i < names->n; i++)
-		if (name_eq(names->items[i], name))
-			return true;
-	return false;
-}
-
-static const struct dla_column *find_column(const struct dla_column *cols, size_t n,
-					    const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (name_eq(cols[i].name, name))
-			return &cols[i];
-	return NULL;
-}
-
 /* ---- small emitters ------------------------------------------------- */
-
-static void emit_names(struct dla_buf *b, const struct dla_names *names, const char *alias)
-{
-	for (size_t i = 0; i < names->n; i++)
-		dla_buf_addf(b, "%s%s%s%s", i ? ", " : "", alias ? alias : "",
-			     alias ? "." : "", names->items[i]);
-}
 
 /* "l.g1 = r.g1 AND l.g2 = r.g2" over the grain */
 static void emit_grain_join(struct fact_gen *g, struct dla_buf *b, const char *l,
 			    const char *r)
 {
-	for (size_t i = 0; i < g->fact->grain.n; i++) {
-		const char *c = g->fact->grain.items[i];
-		dla_buf_addf(b, "%s%s.%s = %s.%s", i ? " AND " : "", l, c, r, c);
-	}
+	dla_sqlgen_names_join(b, &g->fact->grain, l, r);
 }
 
 static void emit_distinct(struct fact_gen *g, struct dla_buf *b, const char *la,
 			  const char *ra, const char *col)
 {
-	struct dla_buf l = DLA_BUF_INIT, r = DLA_BUF_INIT;
-
-	dla_buf_addf(&l, "%s.%s", la, col);
-	dla_buf_addf(&r, "%s.%s", ra, col);
-	if (dla_buf_failed(&l) || dla_buf_failed(&r))
-		b->failed = true;
-	else
-		g->d->null_safe_distinct(b, l.buf, r.buf);
-	dla_buf_release(&l);
-	dla_buf_release(&r);
+	dla_sqlgen_distinct(g->d, b, la, col, ra, col);
 }
 
 /* Appends alias.col cast to a timestamp through the dialect. */
@@ -114,15 +72,12 @@ static void emit_cast_ts(struct fact_gen *g, struct dla_buf *b, const char *alia
 
 static void emit_open_end(struct fact_gen *g, struct dla_buf *b)
 {
-	if (g->in->project->open_end)
-		g->d->timestamp_literal(b, g->in->project->open_end);
-	else
-		dla_buf_adds(b, "NULL");
+	dla_sqlgen_open_end(g->in, b);
 }
 
 static bool is_grain(const struct fact_gen *g, const char *name)
 {
-	return in_names(&g->fact->grain, name);
+	return dla_sqlgen_in_names(&g->fact->grain, name);
 }
 
 /* ---- column and lookup resolution ------------------------------------ */
@@ -135,7 +90,7 @@ static void stage_column(struct fact_gen *g, const struct dla_column *c)
 		if (g->staged[i] == c)
 			return;
 	g->staged[g->n_staged] = c;
-	g->stored[g->n_staged] = !in_names(&g->fact->drop, c->name);
+	g->stored[g->n_staged] = !dla_sqlgen_in_names(&g->fact->drop, c->name);
 	g->n_staged++;
 }
 
@@ -144,7 +99,7 @@ static void stage_column(struct fact_gen *g, const struct dla_column *c)
 static const struct dla_column *stored_source_column(struct fact_gen *g, const char *name,
 						     const char *what)
 {
-	const struct dla_column *c = find_column(g->in->source_cols, g->in->n_source_cols,
+	const struct dla_column *c = dla_sqlgen_find_column(g->in->source_cols, g->in->n_source_cols,
 						 name);
 
 	if (!c) {
@@ -152,7 +107,7 @@ static const struct dla_column *stored_source_column(struct fact_gen *g, const c
 			     name, g->fact->source);
 		return NULL;
 	}
-	if (in_names(&g->fact->drop, name)) {
+	if (dla_sqlgen_in_names(&g->fact->drop, name)) {
 		dla_buf_addf(g->err, "%s column '%s' of fact '%s' is listed in 'drop' (the "
 			     "fact must store it)", what, name, g->fact->name);
 		return NULL;
@@ -189,13 +144,13 @@ static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 			     l->key, g->fact->name);
 		return DLA_ERR_INVALID;
 	}
-	if (!find_column(li->dim_cols, li->n_dim_cols, l->sk)) {
+	if (!dla_sqlgen_find_column(li->dim_cols, li->n_dim_cols, l->sk)) {
 		dla_buf_addf(g->err, "dimension table %s.%s has no surrogate key column '%s'",
 			     l->dim->schema, l->dim->name, l->sk);
 		return DLA_ERR_INVALID;
 	}
 	for (size_t k = 0; k < spec->n_on; k++) {
-		const struct dla_column *c = find_column(g->in->source_cols,
+		const struct dla_column *c = dla_sqlgen_find_column(g->in->source_cols,
 							 g->in->n_source_cols,
 							 spec->on[k].fact_column);
 		if (!c) {
@@ -204,21 +159,21 @@ static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 				     g->fact->source);
 			return DLA_ERR_INVALID;
 		}
-		if (!find_column(li->dim_cols, li->n_dim_cols, spec->on[k].dim_column)) {
+		if (!dla_sqlgen_find_column(li->dim_cols, li->n_dim_cols, spec->on[k].dim_column)) {
 			dla_buf_addf(g->err, "dimension table %s.%s has no column '%s'",
 				     l->dim->schema, l->dim->name, spec->on[k].dim_column);
 			return DLA_ERR_INVALID;
 		}
 		stage_column(g, c);
 	}
-	l->versioned = find_column(li->dim_cols, li->n_dim_cols, g->hk->valid_from) != NULL;
-	l->has_current = find_column(li->dim_cols, li->n_dim_cols, g->hk->is_current) != NULL;
-	l->has_deleted = find_column(li->dim_cols, li->n_dim_cols, g->hk->is_deleted) != NULL;
-	l->has_run_id = find_column(li->dim_cols, li->n_dim_cols, g->hk->run_id) != NULL;
-	l->has_updated_at = find_column(li->dim_cols, li->n_dim_cols,
+	l->versioned = dla_sqlgen_find_column(li->dim_cols, li->n_dim_cols, g->hk->valid_from) != NULL;
+	l->has_current = dla_sqlgen_find_column(li->dim_cols, li->n_dim_cols, g->hk->is_current) != NULL;
+	l->has_deleted = dla_sqlgen_find_column(li->dim_cols, li->n_dim_cols, g->hk->is_deleted) != NULL;
+	l->has_run_id = dla_sqlgen_find_column(li->dim_cols, li->n_dim_cols, g->hk->run_id) != NULL;
+	l->has_updated_at = dla_sqlgen_find_column(li->dim_cols, li->n_dim_cols,
 					g->hk->updated_at) != NULL;
 	if (spec->as_of) {
-		const struct dla_column *c = find_column(g->in->source_cols,
+		const struct dla_column *c = dla_sqlgen_find_column(g->in->source_cols,
 							 g->in->n_source_cols, spec->as_of);
 		if (!c) {
 			dla_buf_addf(g->err, "as_of column '%s' (lookup of '%s') is not a "
@@ -231,7 +186,7 @@ static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 			l->as_of = c;
 	}
 	if (spec->on_missing == DLA_MISSING_INFER &&
-	    !find_column(li->dim_cols, li->n_dim_cols, g->hk->is_inferred)) {
+	    !dla_sqlgen_find_column(li->dim_cols, li->n_dim_cols, g->hk->is_inferred)) {
 		dla_buf_addf(g->err, "dimension table %s.%s has no '%s' column for the "
 			     "inferred members of fact '%s': load the dimension first",
 			     l->dim->schema, l->dim->name, g->hk->is_inferred, g->fact->name);
@@ -249,7 +204,7 @@ static enum dla_code check_clashes(struct fact_gen *g)
 	for (size_t i = 0; i < g->n_lk; i++) {
 		const char *key = g->lk[i].key;
 		for (size_t s = 0; s < g->n_staged; s++) {
-			if (name_eq(g->staged[s]->name, key)) {
+			if (dla_sqlgen_name_eq(g->staged[s]->name, key)) {
 				dla_buf_addf(g->err, "lookup key '%s' of fact '%s' is also a "
 					     "column of source '%s' (name the key with 'key:')",
 					     key, g->fact->name, g->fact->source);
@@ -257,14 +212,14 @@ static enum dla_code check_clashes(struct fact_gen *g)
 			}
 		}
 		for (size_t j = 0; j < i; j++) {
-			if (name_eq(g->lk[j].key, key)) {
+			if (dla_sqlgen_name_eq(g->lk[j].key, key)) {
 				dla_buf_addf(g->err, "two lookups of fact '%s' fill column '%s' "
 					     "(give each a different 'key:')", g->fact->name, key);
 				return DLA_ERR_INVALID;
 			}
 		}
 		for (size_t h = 0; h < 2; h++) {
-			if (name_eq(hk[h], key)) {
+			if (dla_sqlgen_name_eq(hk[h], key)) {
 				dla_buf_addf(g->err, "lookup key '%s' of fact '%s' is a "
 					     "housekeeping column name", key, g->fact->name);
 				return DLA_ERR_INVALID;
@@ -273,7 +228,7 @@ static enum dla_code check_clashes(struct fact_gen *g)
 	}
 	for (size_t s = 0; s < g->n_staged; s++) {
 		for (size_t h = 0; h < 2; h++) {
-			if (g->stored[s] && name_eq(hk[h], g->staged[s]->name)) {
+			if (g->stored[s] && dla_sqlgen_name_eq(hk[h], g->staged[s]->name)) {
 				dla_buf_addf(g->err, "source column '%s' of '%s' clashes with a "
 					     "housekeeping column (drop or rename it)",
 					     g->staged[s]->name, g->fact->source);
@@ -348,7 +303,7 @@ static enum dla_code resolve(struct fact_gen *g)
 		return DLA_ERR_NOMEM;
 	/* every stored column, in source order; then what only the load reads */
 	for (size_t i = 0; i < in->n_source_cols; i++)
-		if (!in_names(&fact->drop, in->source_cols[i].name))
+		if (!dla_sqlgen_in_names(&fact->drop, in->source_cols[i].name))
 			stage_column(g, &in->source_cols[i]);
 	if (g->n_staged == 0) {
 		dla_buf_addf(g->err, "fact '%s' stores no column of source '%s'", fact->name,
@@ -385,35 +340,27 @@ static enum dla_code resolve(struct fact_gen *g)
 
 /* ---- DDL: create or evolve the target ------------------------------- */
 
-struct target_col {
-	const char *name;
-	struct dla_coltype type;
-};
-
-static const struct dla_coltype integer_type = { DLA_TYPE_INTEGER, 0, 0 };
-static const struct dla_coltype text_type = { DLA_TYPE_TEXT, 0, 0 };
-static const struct dla_coltype ts_type = { DLA_TYPE_TIMESTAMP, 0, 0 };
 
 /* Stored source columns, one key per lookup, run id, loaded at.  out must
  * hold n_staged + n_lk + 2 entries. */
-static size_t target_layout(const struct fact_gen *g, struct target_col *out)
+static size_t target_layout(const struct fact_gen *g, struct dla_sqlgen_col *out)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < g->n_staged; i++)
 		if (g->stored[i])
-			out[n++] = (struct target_col){ g->staged[i]->name, g->staged[i]->type };
+			out[n++] = (struct dla_sqlgen_col){ g->staged[i]->name, g->staged[i]->type };
 	for (size_t i = 0; i < g->n_lk; i++)
-		out[n++] = (struct target_col){ g->lk[i].key, integer_type };
-	out[n++] = (struct target_col){ g->hk->run_id, text_type };
-	out[n++] = (struct target_col){ g->hk->loaded_at, ts_type };
+		out[n++] = (struct dla_sqlgen_col){ g->lk[i].key, dla_sqlgen_integer_type };
+	out[n++] = (struct dla_sqlgen_col){ g->hk->run_id, dla_sqlgen_text_type };
+	out[n++] = (struct dla_sqlgen_col){ g->hk->loaded_at, dla_sqlgen_ts_type };
 	return n;
 }
 
 static enum dla_code emit_target_ddl(struct fact_gen *g, struct dla_stmts *out)
 {
 	const struct dla_load_input *in = g->in;
-	struct target_col *cols;
+	struct dla_sqlgen_col *cols;
 	size_t n;
 	enum dla_code rc = DLA_OK;
 
@@ -430,38 +377,14 @@ static enum dla_code emit_target_ddl(struct fact_gen *g, struct dla_stmts *out)
 			dla_buf_adds(&b, ",\n");
 		}
 		dla_buf_adds(&b, "    PRIMARY KEY (");
-		emit_names(&b, &g->fact->grain, NULL);
+		dla_sqlgen_names(&b, &g->fact->grain, NULL);
 		dla_buf_adds(&b, ")\n)");
 		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "create target table",
 			      &b, NULL);
 		goto done;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct dla_column *have = find_column(in->target_cols,
-							    in->n_target_cols, cols[i].name);
-		if (have) {
-			if (!g->d->type_compatible(&have->type, &cols[i].type)) {
-				struct dla_buf want = DLA_BUF_INIT, was = DLA_BUF_INIT;
-				g->d->type_name(&want, &cols[i].type);
-				g->d->type_name(&was, &have->type);
-				dla_buf_addf(g->err, "column '%s' changed type: '%s' has %s, "
-					     "source '%s' gives %s", cols[i].name,
-					     g->fact->name, was.buf, g->fact->source, want.buf);
-				dla_buf_release(&want);
-				dla_buf_release(&was);
-				rc = DLA_ERR_INVALID;
-				goto done;
-			}
-			continue;
-		}
-		{
-			struct dla_buf b = DLA_BUF_INIT;
-			g->d->add_column(&b, g->fact->schema, g->fact->name, cols[i].name,
-					 &cols[i].type);
-			dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "add new column",
-				      &b, NULL);
-		}
-	}
+	rc = dla_sqlgen_evolve_target(in, g->fact->schema, g->fact->name, g->fact->source,
+				      cols, n, out, g->err);
 done:
 	dla_free(cols);
 	return rc;
@@ -598,7 +521,7 @@ static bool marks_existing(const struct fact_gen *g)
 static void emit_cast_to_fact_type(struct fact_gen *g, struct dla_buf *b, size_t i)
 {
 	const struct dla_column *c = g->staged[i];
-	const struct dla_column *have = find_column(g->in->target_cols,
+	const struct dla_column *have = dla_sqlgen_find_column(g->in->target_cols,
 						    g->in->n_target_cols, c->name);
 	struct dla_coltype t = have ? have->type : c->type;
 
@@ -750,7 +673,7 @@ static void emit_duplicate_check(struct fact_gen *g, struct dla_stmts *out,
 	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
 
 	dla_buf_adds(&b, "SELECT ");
-	emit_names(&b, grain, NULL);
+	dla_sqlgen_names(&b, grain, NULL);
 	dla_buf_adds(&b, ", COUNT(*) AS dla_rows\nFROM ");
 	if (from == CHECK_SOURCE) {
 		/* the stage's rows: the lookup joins too (a dimension with two
@@ -765,9 +688,9 @@ static void emit_duplicate_check(struct fact_gen *g, struct dla_stmts *out,
 			dla_buf_adds(&b, "\nWHERE dla_in_target = 1");
 	}
 	dla_buf_adds(&b, "\nGROUP BY ");
-	emit_names(&b, grain, NULL);
+	dla_sqlgen_names(&b, grain, NULL);
 	dla_buf_adds(&b, "\nHAVING COUNT(*) > 1\nORDER BY ");
-	emit_names(&b, grain, NULL);
+	dla_sqlgen_names(&b, grain, NULL);
 	dla_buf_adds(&b, "\nLIMIT 5");
 	dla_buf_addf(&msg, "duplicate grain in source '%s'", g->fact->source);
 	dla_stmts_add(out, kind, DLA_COUNT_NONE,
@@ -786,7 +709,7 @@ static void emit_null_check(struct fact_gen *g, struct dla_stmts *out,
 
 	if (from == CHECK_STAGE) {
 		dla_buf_adds(&b, "SELECT ");
-		emit_names(&b, grain, NULL);
+		dla_sqlgen_names(&b, grain, NULL);
 		dla_buf_addf(&b, "\nFROM %s\nWHERE ", DLA_STAGE_TABLE);
 		for (size_t i = 0; i < grain->n; i++)
 			dla_buf_addf(&b, "%s%s IS NULL", i ? " OR " : "", grain->items[i]);
