@@ -1,0 +1,70 @@
+-- ddl: create target table
+CREATE TABLE presentation.fact_sales (
+    order_id NUMBER(38,0),
+    line_no NUMBER(38,0),
+    customer_id NUMBER(38,0),
+    product_code VARCHAR,
+    quantity NUMBER(38,0),
+    amount NUMBER(12,2),
+    sold_at TIMESTAMP_NTZ,
+    sale_date DATE,
+    customer_sk NUMBER(38,0),
+    product_key NUMBER(38,0),
+    dla_run_id VARCHAR,
+    dla_loaded_at TIMESTAMP_NTZ,
+    PRIMARY KEY (order_id, line_no)
+);
+
+-- ddl: drop stale stage
+DROP TABLE IF EXISTS dla_stage;
+
+-- ddl: stage source with resolved keys
+CREATE TEMPORARY TABLE dla_stage AS
+SELECT CAST(s.order_id AS NUMBER(38,0)) AS order_id, CAST(s.line_no AS NUMBER(38,0)) AS line_no, CAST(s.customer_id AS NUMBER(38,0)) AS customer_id, CAST(s.product_code AS VARCHAR) AS product_code,
+       CAST(s.quantity AS NUMBER(38,0)) AS quantity, CAST(s.amount AS NUMBER(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP_NTZ) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
+       COALESCE(d1.customer_sk, -1) AS customer_sk,
+       COALESCE(d2.product_key, -1) AS product_key,
+       CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
+FROM staging.sale s
+LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
+                  ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
+                  LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
+           FROM presentation.dim_customer) d1
+       ON d1.customer_id = s.customer_id
+      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP_NTZ) OR CAST(s.sold_at AS TIMESTAMP_NTZ) IS NULL)
+      AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP_NTZ) < d1.dla_next)
+LEFT JOIN presentation.dim_product d2
+       ON d2.product_code = s.product_code
+LEFT JOIN presentation.fact_sales dla_t
+       ON dla_t.order_id = CAST(s.order_id AS NUMBER(38,0)) AND dla_t.line_no = CAST(s.line_no AS NUMBER(38,0));
+
+-- check: duplicate grain
+SELECT order_id, line_no, COUNT(*) AS dla_rows
+FROM dla_stage
+GROUP BY order_id, line_no
+HAVING COUNT(*) > 1
+ORDER BY order_id, line_no
+LIMIT 5;
+
+-- check: NULL grain
+SELECT order_id, line_no
+FROM dla_stage
+WHERE order_id IS NULL OR line_no IS NULL
+LIMIT 5;
+
+-- dml: update changed rows
+UPDATE presentation.fact_sales AS t
+SET customer_id = x.customer_id, product_code = x.product_code, quantity = x.quantity, amount = x.amount, sold_at = x.sold_at, sale_date = x.sale_date, customer_sk = x.customer_sk, product_key = x.product_key, dla_run_id = 'r1', dla_loaded_at = SYSDATE()
+FROM dla_stage AS x
+WHERE x.dla_in_target = 1 AND t.order_id = x.order_id AND t.line_no = x.line_no
+  AND ((t.customer_id IS DISTINCT FROM x.customer_id) OR (t.product_code IS DISTINCT FROM x.product_code) OR (t.quantity IS DISTINCT FROM x.quantity) OR (t.amount IS DISTINCT FROM x.amount) OR (t.sold_at IS DISTINCT FROM x.sold_at) OR (t.sale_date IS DISTINCT FROM x.sale_date) OR (t.customer_sk IS DISTINCT FROM x.customer_sk) OR (t.product_key IS DISTINCT FROM x.product_key));
+
+-- dml: insert new rows
+INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, customer_sk, product_key, dla_run_id, dla_loaded_at)
+SELECT x.order_id, x.line_no, x.customer_id, x.product_code, x.quantity, x.amount, x.sold_at, x.sale_date, x.customer_sk, x.product_key, 'r1', SYSDATE()
+FROM dla_stage x
+WHERE x.dla_in_target = 0;
+
+-- cleanup: drop stage
+DROP TABLE IF EXISTS dla_stage;
+
