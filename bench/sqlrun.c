@@ -14,7 +14,9 @@
  * printed on stdout in seconds.  A comment "-- cleanup: ..." marks the
  * statements after it as run after the commit (the shape of `dla run
  * --dry-run` output, which can be fed in to time dla's own statements one
- * by one with -v); "-- <kind>: <label>" comments name the next statement.
+ * by one with -v); "-- <kind>: <label>" comments name the next statement;
+ * "-- check on failure: ..." statements are skipped (dla runs them only
+ * after a failed statement, to name the keys).
  * SELECT / WITH statements are queries: their rows are fetched (and
  * printed on stderr with -v).  -v: each statement's seconds and label on
  * stderr.  Exit 1 on any failure (rolled back).
@@ -37,7 +39,9 @@
 struct stmt {
 	char *sql;
 	char label[80];
-	int phase;          /* 0 untimed, 1 timed transaction, 2 after commit */
+	int phase;          /* 0 untimed, 1 timed transaction, 2 after commit,
+			       -1 never ("check on failure": dla runs it only
+			       after a failed statement) */
 };
 
 static double now_s(void)
@@ -83,6 +87,7 @@ static long split(char *text, struct stmt **out)
 	bool any_timed_marker = strstr(text, "\n-- @timed") || strncmp(text, "-- @timed", 9) == 0;
 	struct dla_buf cur = DLA_BUF_INIT;
 	char label[80] = "";
+	bool skip_next = false;
 
 	if (!any_timed_marker)
 		phase = 1;
@@ -101,6 +106,8 @@ static long split(char *text, struct stmt **out)
 					phase = 2;
 				if (strchr(line, ':'))
 					snprintf(label, sizeof(label), "%s", line + 3);
+				/* dla runs these only after a failed statement */
+				skip_next = strncmp(line, "-- check on failure:", 20) == 0;
 				continue;
 			}
 		}
@@ -116,7 +123,8 @@ static long split(char *text, struct stmt **out)
 			cur.buf[cur.len - 2] = '\0';    /* drop ";\n" */
 			v[n].sql = strdup(cur.buf);
 			snprintf(v[n].label, sizeof(v[n].label), "%s", label[0] ? label : "statement");
-			v[n].phase = phase;
+			v[n].phase = skip_next ? -1 : phase;
+			skip_next = false;
 			label[0] = '\0';
 			n++;
 			dla_buf_reset(&cur);
