@@ -164,6 +164,15 @@ struct dla_dialect {
 	 * column order, zero rows when the table does not exist.  data_type is
 	 * the engine's spelling, parsed back with parse_type. */
 	void (*columns_query)(struct dla_buf *b, const char *schema, const char *table);
+	/* A query returning (index_name, column_name), ordered by index_name,
+	 * for every unique index of schema.table the engine enforces on every
+	 * committed row: primary keys and unique indexes or constraints, not
+	 * partial, not deferrable, not on expressions (an expression column's
+	 * name may come back NULL); zero rows when there is none or no such
+	 * table.  NULL where the engine does not enforce uniqueness
+	 * (Snowflake: constraints are informational).  Loads use it to skip a
+	 * duplicate-key check the database already guarantees (load.h). */
+	void (*unique_keys_query)(struct dla_buf *b, const char *schema, const char *table);
 	/* Parses an engine type spelling from columns_query into a logical type;
 	 * false when unknown (out is then TEXT).  Snowflake: NUMBER(p,0) is
 	 * INTEGER. */

@@ -77,6 +77,25 @@ static void pg_columns_query(struct dla_buf *b, const char *schema, const char *
 	dla_buf_adds(b, ") AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
 }
 
+/* pg_index: valid, immediate, no predicate, no expression (indkey also
+ * lists INCLUDE columns: an index then only looks wider than it is). */
+static void pg_unique_keys_query(struct dla_buf *b, const char *schema, const char *table)
+{
+	dla_buf_adds(b, "SELECT ic.relname AS index_name, a.attname AS column_name "
+		     "FROM pg_catalog.pg_index i "
+		     "JOIN pg_catalog.pg_class c ON c.oid = i.indrelid "
+		     "JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid "
+		     "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+		     "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
+		     "AND a.attnum = ANY (i.indkey::int2[]) "
+		     "WHERE n.nspname = lower(");
+	dla_dialect_std_quote_literal(b, schema);
+	dla_buf_adds(b, ") AND c.relname = lower(");
+	dla_dialect_std_quote_literal(b, table);
+	dla_buf_adds(b, ") AND i.indisunique AND i.indisvalid AND i.indimmediate "
+		     "AND i.indpred IS NULL AND i.indexprs IS NULL ORDER BY 1");
+}
+
 static const struct dla_type_name pg_types[] = {
 	{ "text", DLA_TYPE_TEXT },
 	{ "character varying", DLA_TYPE_TEXT },
@@ -160,6 +179,7 @@ const struct dla_dialect dla_dialect_postgres = {
 	.create_temp_table_as = dla_dialect_std_create_temp_table_as,
 	.drop_temp_table = pg_drop_temp_table,
 	.columns_query = pg_columns_query,
+	.unique_keys_query = pg_unique_keys_query,
 	.parse_type = pg_parse_type,
 	.add_column = pg_add_column,
 	.create_index = dla_dialect_std_create_index,

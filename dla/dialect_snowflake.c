@@ -176,6 +176,7 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.create_temp_table_as = dla_dialect_std_create_temp_table_as,
 	.drop_temp_table = sf_drop_temp_table,
 	.columns_query = sf_columns_query,
+	.unique_keys_query = NULL,   /* constraints are not enforced */
 	.parse_type = sf_parse_type,
 	.add_column = sf_add_column,
 	.create_index = dla_dialect_no_index,

@@ -139,6 +139,29 @@ static void sqlite_columns_query(struct dla_buf *b, const char *schema, const ch
 	dla_buf_adds(b, ") ORDER BY cid");
 }
 
+/* Unique indexes from pragma_index_list (origin 'pk' and 'u' included),
+ * and the INTEGER PRIMARY KEY, which is the rowid and has no index. */
+static void sqlite_unique_keys_query(struct dla_buf *b, const char *schema, const char *table)
+{
+	dla_buf_adds(b, "SELECT il.name AS index_name, ii.name AS column_name FROM pragma_index_list(");
+	dla_dialect_std_quote_literal(b, table);
+	dla_buf_adds(b, ", ");
+	dla_dialect_std_quote_literal(b, schema);
+	dla_buf_adds(b, ") AS il JOIN pragma_index_info(il.name, ");
+	dla_dialect_std_quote_literal(b, schema);
+	dla_buf_adds(b, ") AS ii WHERE il.\"unique\" = 1 AND il.partial = 0 "
+		     "UNION ALL SELECT 'rowid' AS index_name, ti.name AS column_name FROM pragma_table_info(");
+	dla_dialect_std_quote_literal(b, table);
+	dla_buf_adds(b, ", ");
+	dla_dialect_std_quote_literal(b, schema);
+	dla_buf_adds(b, ") AS ti WHERE ti.pk = 1 AND upper(ti.type) = 'INTEGER' AND NOT EXISTS "
+		     "(SELECT 1 FROM pragma_table_info(");
+	dla_dialect_std_quote_literal(b, table);
+	dla_buf_adds(b, ", ");
+	dla_dialect_std_quote_literal(b, schema);
+	dla_buf_adds(b, ") AS p2 WHERE p2.pk > 1) ORDER BY 1");
+}
+
 static bool contains(const char *haystack, const char *needle)
 {
 	return strstr(haystack, needle) != NULL;
@@ -230,6 +253,7 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.create_temp_table_as = sqlite_create_temp_table_as,
 	.drop_temp_table = sqlite_drop_temp_table,
 	.columns_query = sqlite_columns_query,
+	.unique_keys_query = sqlite_unique_keys_query,
 	.parse_type = sqlite_parse_type,
 	.add_column = sqlite_add_column,
 	.create_index = sqlite_create_index,

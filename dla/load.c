@@ -114,6 +114,51 @@ static enum dla_code describe_source(struct dla_warehouse *wh, const char *relat
 	return DLA_OK;
 }
 
+static bool in_key(const char *column, const char *const *key, size_t n_key)
+{
+	for (size_t k = 0; column && k < n_key; k++)
+		if (!strcasecmp(column, key[k]))
+			return true;
+	return false;
+}
+
+enum dla_code dla_key_enforced_unique(struct dla_db *db, const struct dla_dialect *dialect,
+				      const char *schema, const char *table,
+				      const char *const *key, size_t n_key, bool *unique,
+				      struct dla_db_error *dberr)
+{
+	struct dla_buf q = DLA_BUF_INIT;
+	struct dla_db_result *res = NULL;
+	enum dla_code rc;
+	size_t first = 0;
+
+	*unique = false;
+	if (!dialect->unique_keys_query || n_key == 0)
+		return DLA_OK;
+	dialect->unique_keys_query(&q, schema, table);
+	if (dla_buf_failed(&q))
+		return DLA_ERR_NOMEM;
+	rc = dla_db_query(db, q.buf, NULL, 0, &res, dberr);
+	dla_buf_release(&q);
+	if (rc != DLA_OK)
+		return rc;
+	/* rows come grouped by index: [first, i) is one index */
+	for (size_t i = 1; i <= res->n_rows && !*unique; i++) {
+		const char *name = dla_db_cell(res, first, 0);
+		bool covered = true;
+
+		if (i < res->n_rows && name && dla_db_cell(res, i, 0) &&
+		    !strcmp(name, dla_db_cell(res, i, 0)))
+			continue;
+		for (size_t r = first; r < i; r++)
+			covered = covered && in_key(dla_db_cell(res, r, 1), key, n_key);
+		*unique = covered;
+		first = i;
+	}
+	dla_db_result_free(res);
+	return DLA_OK;
+}
+
 static enum dla_code target_columns(struct dla_warehouse *wh, const char *schema,
 				    const char *table, struct column_list *out,
 				    struct dla_buf *errmsg, struct dla_db_error *dberr)
@@ -177,6 +222,41 @@ static void add_query_tag(struct dla_warehouse *wh, const struct dla_node_work *
 	dla_buf_release(&tag);
 }
 
+/* Whether the source of dim is a table whose enforced unique index makes
+ * the business key unique (views: never). */
+static enum dla_code source_key_unique(struct dla_warehouse *wh, const struct dla_node *src,
+				       const struct dla_dimension *dim, bool *unique,
+				       struct dla_buf *errmsg, struct dla_db_error *dberr)
+{
+	const char *schema = NULL, *table = NULL;
+	enum dla_code rc;
+
+	*unique = false;
+	switch (src->kind) {
+	case DLA_NODE_SOURCE:
+		schema = src->spec.source->schema;
+		table = src->spec.source->name;
+		break;
+	case DLA_NODE_DIMENSION:
+		schema = src->spec.dimension->schema;
+		table = src->spec.dimension->name;
+		break;
+	case DLA_NODE_FACT:
+		schema = src->spec.fact->schema;
+		table = src->spec.fact->name;
+		break;
+	case DLA_NODE_VIEW:
+	case DLA_NODE_EXPOSURE:
+		return DLA_OK;
+	}
+	rc = dla_key_enforced_unique(wh->db, wh->dialect, schema, table,
+				     dim->business_key.items, dim->business_key.n, unique, dberr);
+	if (rc != DLA_OK)
+		dla_buf_addf(errmsg, "cannot read the unique indexes of %s.%s: %s", schema, table,
+			     dberr ? dberr->message : dla_strerror(rc));
+	return rc;
+}
+
 static enum dla_code prepare_dimension(struct dla_warehouse *wh,
 				       const struct dla_node_work *w,
 				       const struct dla_dimension *dim,
@@ -207,6 +287,10 @@ static enum dla_code prepare_dimension(struct dla_warehouse *wh,
 		in.as_of = w->as_of;
 		in.source_sql = source_sql.buf;
 		in.source_is_table = dag->nodes[src_node].kind != DLA_NODE_VIEW;
+		rc = source_key_unique(wh, &dag->nodes[src_node], dim, &in.source_key_unique,
+				       errmsg, dberr);
+	}
+	if (rc == DLA_OK) {
 		in.source_cols = src.items;
 		in.n_source_cols = src.n;
 		in.target_exists = tgt.n > 0;

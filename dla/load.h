@@ -60,6 +60,19 @@ enum dla_code dla_node_prepare(struct dla_warehouse *wh, const struct dla_node_w
 			       struct dla_db_error *dberr);
 
 /*
+ * Sets *unique when the database itself keeps key (n_key column names,
+ * matched case-insensitively) unique in schema.table: some enforced unique
+ * index of the table (dialect unique_keys_query) has only columns of key.
+ * False, without asking, where the dialect has no unique_keys_query
+ * (Snowflake).  A dimension load read from such a table skips its
+ * duplicate-key checks (docs/SCD.md).  Database errors fill *dberr.
+ */
+enum dla_code dla_key_enforced_unique(struct dla_db *db, const struct dla_dialect *dialect,
+				      const char *schema, const char *table,
+				      const char *const *key, size_t n_key, bool *unique,
+				      struct dla_db_error *dberr);
+
+/*
  * Executes stmts as one transaction.  Adds DML row counts to *counts.
  * Returns DLA_OK; DLA_ERR_DATA when a CHECK returned rows, or when after a
  * failure a CHECK_ON_FAILURE did (errmsg: the check's message and up to 5

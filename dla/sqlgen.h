@@ -57,6 +57,11 @@ struct dla_load_input {
 	bool source_is_table;        /* source_sql names a stored table (a
 					declared source or a loaded node), not a
 					view: reading it twice costs no recompute */
+	bool source_key_unique;      /* the database enforces the dimension's
+					business key unique in that table
+					(load.h dla_key_enforced_unique): the
+					snapshot fast path leaves out its
+					duplicate-key checks */
 	const struct dla_column *source_cols;   /* described source columns */
 	size_t n_source_cols;
 	bool target_exists;

@@ -1524,7 +1524,9 @@ static void emit_fast_expire(struct dim_gen *g, struct dla_stmts *out)
  * change set); a view is staged once first.  Reading a table twice under
  * READ COMMITTED could let a row committed in between slip past the first
  * check, so the change set -- every row a write would come from -- is
- * checked for duplicates again (cheap: only new and changed keys). */
+ * checked for duplicates again (cheap: only new and changed keys).  A
+ * table whose unique index already makes the key unique is read once and
+ * checked by the database itself. */
 static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 {
 	const char *rel = g->in->source_is_table ? g->in->source_sql : DLA_STAGE_TABLE;
@@ -1542,9 +1544,10 @@ static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 		dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
 		add_ddl(g, out, "stage source", DLA_STAGE_TABLE, &sel);
 	}
-	emit_duplicate_check(g, out, rel, "duplicate keys", false);
+	if (!g->in->source_key_unique)
+		emit_duplicate_check(g, out, rel, "duplicate keys", false);
 	emit_fast_change_set(g, out, rel);
-	if (g->in->source_is_table)
+	if (g->in->source_is_table && !g->in->source_key_unique)
 		emit_duplicate_check(g, out, DLA_CHANGE_TABLE, "duplicate keys in the change set",
 				     false);
 	emit_null_key_check(g, out, DLA_CHANGE_TABLE, true);

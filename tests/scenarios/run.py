@@ -18,6 +18,7 @@ Blocks (the first line says what the block is):
   run ARGS...          `dla run ARGS` (shell words); the following lines assert:
                          exit N            exit code (default 0)
                          stdout TEXT       stdout contains TEXT
+                         stdout-lacks TEXT stdout does not contain TEXT
                          stderr TEXT       stderr contains TEXT
   dla ARGS...          any other dla command, same assertions
   expect SQL           the following lines are the expected rows, columns joined
@@ -214,6 +215,11 @@ class Case:
                     self.ok()
                 else:
                     self.fail(step, "stdout lacks %r:\n%s%s" % (value, p.stdout, p.stderr))
+            elif kind == "stdout-lacks":
+                if value not in p.stdout:
+                    self.ok()
+                else:
+                    self.fail(step, "stdout has %r:\n%s" % (value, p.stdout))
             elif kind == "stderr":
                 if value in p.stderr:
                     self.ok()

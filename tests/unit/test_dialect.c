@@ -146,6 +146,9 @@ static bool run_drop_temp_table(const struct dla_dialect *d, char **a, struct dl
 { d->drop_temp_table(o, a[0]); return true; }
 static bool run_columns_query(const struct dla_dialect *d, char **a, struct dla_buf *o)
 { d->columns_query(o, a[0], a[1]); return true; }
+/* nothing where the engine does not enforce uniqueness (NULL method) */
+static bool run_unique_keys_query(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{ if (d->unique_keys_query) d->unique_keys_query(o, a[0], a[1]); return true; }
 static bool run_set_query_tag(const struct dla_dialect *d, char **a, struct dla_buf *o)
 { d->set_query_tag(o, a[0]); return true; }
 
@@ -274,6 +277,7 @@ static const struct method methods[] = {
 	{ "create_temp_table_as", 2, SHAPE_STMT, run_create_temp_table_as },
 	{ "drop_temp_table", 1, SHAPE_STMT, run_drop_temp_table },
 	{ "columns_query", 2, SHAPE_STMT, run_columns_query },
+	{ "unique_keys_query", 2, SHAPE_STMT, run_unique_keys_query },
 	{ "add_column", 4, SHAPE_STMT, run_add_column },
 	{ "create_index", 4, SHAPE_STMT, run_create_index },
 	{ "session_setup", 0, SHAPE_STMT, run_session_setup },

@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "db.h"
 #include "dialect.h"
+#include "load.h"
 #include "meta.h"
 #include "stmts.h"
 
@@ -873,6 +874,69 @@ static void statements_are_listed_for_every_dialect(void **state)
 	}
 }
 
+/* dla_key_enforced_unique on the engine: which unique indexes make a
+ * business key unique (a load then skips its duplicate-key checks). */
+static void unique_keys_read_back(void **state)
+{
+	static const struct {
+		const char *table;
+		const char *columns;   /* CREATE TABLE schema.table columns; NULL: none */
+		const char *index;     /* CREATE [UNIQUE] INDEX ... ON (index) */
+		bool unique_index;
+		const char *key[2];
+		bool unique;
+	} cases[] = {
+		{ "u_none", "(k INTEGER, v TEXT)", NULL, false, { "k" }, false },
+		{ "u_pk", "(k INTEGER PRIMARY KEY, v TEXT)", NULL, false, { "K" }, true },
+		{ "u_pk2", "(a TEXT, b INTEGER, v TEXT, PRIMARY KEY (a, b))", NULL, false,
+		  { "b", "a" }, true },
+		{ "u_pk2_wide", "(a TEXT, b INTEGER, v TEXT, PRIMARY KEY (a, b))", NULL, false,
+		  { "a" }, false },
+		{ "u_narrow", "(a TEXT, b INTEGER, v TEXT, UNIQUE (a))", NULL, false,
+		  { "a", "b" }, true },
+		{ "u_index", "(a TEXT, b INTEGER, v TEXT)", "(b, a)", true, { "a", "b" }, true },
+		{ "u_plain", "(a TEXT, b INTEGER, v TEXT)", "(a, b)", false, { "a", "b" }, false },
+		{ "u_partial", "(a TEXT, b INTEGER, v TEXT)", "(a) WHERE b > 0", true, { "a" },
+		  false },
+		{ "u_text_pk", "(k TEXT PRIMARY KEY, v TEXT)", NULL, false, { "k" }, true },
+		{ "u_missing", NULL, NULL, false, { "k" }, false },
+	};
+	struct fixture *f = *state;
+	const struct dla_dialect *d = f->dialect;
+	bool sqlite = !strcmp(d->name, "sqlite");
+	struct dla_db_error err;
+
+	ensure(f);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dla_buf sql = DLA_BUF_INIT;
+		size_t n_key = cases[i].key[1] ? 2 : 1;
+		bool unique = !cases[i].unique;
+
+		if (cases[i].columns) {
+			dla_buf_addf(&sql, "CREATE TABLE %s.%s %s", f->schema, cases[i].table,
+				     cases[i].columns);
+			run_sql(f, sql.buf);
+		}
+		if (cases[i].index) {
+			/* SQLite names the index's schema, PostgreSQL the table's */
+			dla_buf_reset(&sql);
+			dla_buf_addf(&sql, "CREATE %sINDEX %s%s%s_ux ON %s%s%s %s",
+				     cases[i].unique_index ? "UNIQUE " : "",
+				     sqlite ? f->schema : "", sqlite ? "." : "", cases[i].table,
+				     sqlite ? "" : f->schema, sqlite ? "" : ".", cases[i].table,
+				     cases[i].index);
+			run_sql(f, sql.buf);
+		}
+		dla_buf_release(&sql);
+		must(dla_key_enforced_unique(f->db, d, f->schema, cases[i].table, cases[i].key,
+					     n_key, &unique, &err), &err, cases[i].table);
+		if (unique != cases[i].unique)
+			fail_msg("%s: key %s%s%s: unique = %d, want %d", cases[i].table,
+				 cases[i].key[0], n_key > 1 ? ", " : "",
+				 n_key > 1 ? cases[i].key[1] : "", unique, cases[i].unique);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -892,6 +956,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_input_is_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(dialect_sql_runs_on_the_engine,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(unique_keys_read_back, setup, teardown),
 		cmocka_unit_test(statements_are_listed_for_every_dialect),
 	};
 	return cmocka_run_group_tests_name(getenv("DLA_TEST_DIALECT") &&

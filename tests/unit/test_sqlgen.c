@@ -100,6 +100,8 @@ struct case_input {
 	struct dim_table dims[8];
 	size_t n_dims;
 	bool full_refresh;
+	bool source_key_unique;   /* "source_key_unique": the source's unique
+				     index covers the business key */
 };
 
 static struct dim_table *dim_table(struct case_input *in, const char *name)
@@ -136,6 +138,8 @@ static void read_input(const char *dir, struct case_input *in)
 			snprintf(in->run_id, sizeof(in->run_id), "%s", a);
 		else if (!strcmp(key, "full_refresh"))
 			in->full_refresh = true;
+		else if (!strcmp(key, "source_key_unique"))
+			in->source_key_unique = true;
 		else if (!strcmp(key, "dimension")) {
 			char col[128], type[128] = "TEXT";
 			struct dim_table *t = dim_table(in, a);
@@ -257,6 +261,7 @@ static int run_case(const char *name)
 		dla_node_relation_sql(&wh, &p, &dag.nodes[src], &source_sql);
 		li.source_sql = source_sql.buf;
 		li.source_is_table = dag.nodes[src].kind != DLA_NODE_VIEW;
+		li.source_key_unique = in.source_key_unique;
 		if (n->kind == DLA_NODE_FACT) {
 			const struct dla_fact *f = n->spec.fact;
 			assert_true(f->n_lookups <= 16);
