@@ -30,6 +30,10 @@ END {
 				printf "| %s, hand-written + duplicate-key check | %s | %s | %.2f s | %.2f s | %s | | | |\n", name, e, rows(s),
 					get(b, e, s, "dla_wall"), get(b, e, s, "hand_checked_wall"),
 					r(get(b, e, s, "dla_wall"), get(b, e, s, "hand_checked_wall"))
+			if (get(b, e, s, "hand_serial_wall") != "")
+				printf "| %s, hand-written scan without parallel workers | %s | %s | %.2f s | %.2f s | %s | | | |\n", name, e, rows(s),
+					get(b, e, s, "dla_wall"), get(b, e, s, "hand_serial_wall"),
+					r(get(b, e, s, "dla_wall"), get(b, e, s, "hand_serial_wall"))
 		} else if (b == "dag") {
 			printf "| 4. DAG overhead, --threads 1 | %s | %s nodes | %.2f s wall | %.3f s overhead (%s%%) | dispatch p50 %s ms, p99 %s ms, max %s ms | --threads 4: %.2f s | < 2%% or 50 ms; p99 < 5 ms | |\n",
 				e, s, get(b, e, s, "wall"), get(b, e, s, "overhead"), get(b, e, s, "overhead_pct"),

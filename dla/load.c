@@ -672,37 +672,41 @@ enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_projec
 			       const struct dla_dag *dag)
 {
 	struct dla_buf path = DLA_BUF_INIT;
+	enum dla_code rc = DLA_OK;
+	bool in_tx;
 
 	wh->dialect->view_search_path(&path, p->views_schema);
 	if (dla_buf_failed(&path))
 		return DLA_ERR_NOMEM;
 	if (path.len) {
-		enum dla_code rc = dla_db_exec(wh->db, path.buf, NULL, 0, NULL, NULL);
+		rc = dla_db_exec(wh->db, path.buf, NULL, 0, NULL, NULL);
 		dla_buf_release(&path);
 		if (rc != DLA_OK)
 			return rc;
 	}
 	if (!wh->dialect->views_per_connection)
 		return DLA_OK;
-	for (size_t i = 0; i < dag->n; i++) {
+	/* A new connection has no per-connection view: no DROP first.  One
+	 * transaction for all of them, so SQLite commits its temp schema once,
+	 * not once per view; a failed CREATE fails that statement only. */
+	in_tx = dla_db_begin(wh->db, NULL) == DLA_OK;
+	for (size_t i = 0; i < dag->n && rc == DLA_OK; i++) {
 		const struct dla_node *node = &dag->nodes[dag->order[i]];
 		struct dla_buf b = DLA_BUF_INIT;
 
 		if (node->kind != DLA_NODE_VIEW)
 			continue;
-		wh->dialect->drop_view(&b, p->views_schema, node->spec.view->name);
-		if (dla_buf_failed(&b))
-			return DLA_ERR_NOMEM;
-		(void)dla_db_exec(wh->db, b.buf, NULL, 0, NULL, NULL);
-		dla_buf_reset(&b);
 		wh->dialect->create_view(&b, p->views_schema, node->spec.view->name,
 					 node->spec.view->sql);
 		if (dla_buf_failed(&b))
-			return DLA_ERR_NOMEM;
-		(void)dla_db_exec(wh->db, b.buf, NULL, 0, NULL, NULL);
+			rc = DLA_ERR_NOMEM;
+		else
+			(void)dla_db_exec(wh->db, b.buf, NULL, 0, NULL, NULL);
 		dla_buf_release(&b);
 	}
-	return DLA_OK;
+	if (in_tx && dla_db_commit(wh->db, NULL) != DLA_OK)
+		(void)dla_db_rollback(wh->db, NULL);
+	return rc;
 }
 
 static enum dla_code rerun_view_dropping_first(struct dla_warehouse *wh,

@@ -93,11 +93,12 @@ enum dla_code dla_node_run(struct dla_warehouse *wh, const struct dla_node_work 
 			   struct dla_node_counts *counts, double *db_seconds,
 			   struct dla_buf *errmsg, struct dla_db_error *dberr);
 
-/* Prepares this connection for views: makes bare view names resolve in
+/* Prepares a NEW connection for views: makes bare view names resolve in
  * views_schema (dialect->view_search_path), and creates every view of the
- * project, in DAG order, when the dialect keeps views per connection
- * (SQLite TEMP views).  Views whose creation fails are skipped silently here (their
- * node reports the error when it runs). */
+ * project, in DAG order and in one transaction, when the dialect keeps
+ * views per connection (SQLite TEMP views: a new connection has none, so
+ * nothing is dropped first).  Views whose creation fails are skipped
+ * silently here (their node reports the error when it runs). */
 enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_project *p,
 			       const struct dla_dag *dag);
 
