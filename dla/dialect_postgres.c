@@ -96,6 +96,26 @@ static void pg_unique_keys_query(struct dla_buf *b, const char *schema, const ch
 		     "AND i.indpred IS NULL AND i.indexprs IS NULL ORDER BY 1");
 }
 
+/* pg_stat_user_tables counts the rows written since the last ANALYZE
+ * (flushed by each writer at its commit); pg_class holds what it counted */
+static void pg_stale_stats_query(struct dla_buf *b, const char *schema, const char *table)
+{
+	dla_buf_adds(b, "SELECT s.n_mod_since_analyze, c.reltuples "
+		     "FROM pg_catalog.pg_stat_user_tables s "
+		     "JOIN pg_catalog.pg_class c ON c.oid = s.relid "
+		     "WHERE s.schemaname = lower(");
+	dla_dialect_std_quote_literal(b, schema);
+	dla_buf_adds(b, ") AND s.relname = lower(");
+	dla_dialect_std_quote_literal(b, table);
+	dla_buf_adds(b, ") AND s.n_mod_since_analyze > 1000 + 0.5 * GREATEST(c.reltuples, 0)");
+}
+
+static void pg_analyze_table(struct dla_buf *b, const char *schema, const char *table)
+{
+	dla_buf_adds(b, "ANALYZE ");
+	dla_dialect_std_relation(b, schema, table);
+}
+
 static const struct dla_type_name pg_types[] = {
 	{ "text", DLA_TYPE_TEXT },
 	{ "character varying", DLA_TYPE_TEXT },
@@ -180,6 +200,8 @@ const struct dla_dialect dla_dialect_postgres = {
 	.drop_temp_table = pg_drop_temp_table,
 	.columns_query = pg_columns_query,
 	.unique_keys_query = pg_unique_keys_query,
+	.stale_stats_query = pg_stale_stats_query,
+	.analyze_table = pg_analyze_table,
 	.parse_type = pg_parse_type,
 	.add_column = pg_add_column,
 	.create_index = dla_dialect_std_create_index,

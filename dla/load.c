@@ -114,6 +114,34 @@ static enum dla_code describe_source(struct dla_warehouse *wh, const char *relat
 	return DLA_OK;
 }
 
+/* Whether the planner's statistics of an existing target are stale
+ * (dialect stale_stats_query; never where it has none). */
+static enum dla_code target_stats_stale(struct dla_warehouse *wh, const char *schema,
+					const char *table, bool *stale, struct dla_buf *errmsg,
+					struct dla_db_error *dberr)
+{
+	struct dla_buf q = DLA_BUF_INIT;
+	struct dla_db_result *res = NULL;
+	enum dla_code rc;
+
+	*stale = false;
+	if (!wh->dialect->stale_stats_query || !wh->dialect->analyze_table)
+		return DLA_OK;
+	wh->dialect->stale_stats_query(&q, schema, table);
+	if (dla_buf_failed(&q))
+		return DLA_ERR_NOMEM;
+	rc = dla_db_query(wh->db, q.buf, NULL, 0, &res, dberr);
+	dla_buf_release(&q);
+	if (rc != DLA_OK) {
+		dla_buf_addf(errmsg, "cannot read the statistics of %s.%s: %s", schema, table,
+			     dberr ? dberr->message : dla_strerror(rc));
+		return rc;
+	}
+	*stale = res->n_rows > 0;
+	dla_db_result_free(res);
+	return DLA_OK;
+}
+
 static bool in_key(const char *column, const char *const *key, size_t n_key)
 {
 	for (size_t k = 0; column && k < n_key; k++)
@@ -290,6 +318,9 @@ static enum dla_code prepare_dimension(struct dla_warehouse *wh,
 		rc = source_key_unique(wh, &dag->nodes[src_node], dim, &in.source_key_unique,
 				       errmsg, dberr);
 	}
+	if (rc == DLA_OK && tgt.n > 0)
+		rc = target_stats_stale(wh, dim->schema, dim->name, &in.target_stats_stale,
+					errmsg, dberr);
 	if (rc == DLA_OK) {
 		in.source_cols = src.items;
 		in.n_source_cols = src.n;
@@ -401,8 +432,11 @@ static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_nod
 		rc = target_columns(wh, fact->schema, fact->name, &tgt, errmsg, dberr);
 	if (rc == DLA_OK)
 		rc = read_lookup_columns(wh, dag, fact, &lc, errmsg, dberr);
+	memset(&in, 0, sizeof(in));
+	if (rc == DLA_OK && tgt.n > 0)
+		rc = target_stats_stale(wh, fact->schema, fact->name, &in.target_stats_stale,
+					errmsg, dberr);
 	if (rc == DLA_OK) {
-		memset(&in, 0, sizeof(in));
 		in.project = w->project;
 		in.dialect = wh->dialect;
 		in.node = fact->name;

@@ -65,6 +65,10 @@ struct dla_load_input {
 	const struct dla_column *source_cols;   /* described source columns */
 	size_t n_source_cols;
 	bool target_exists;
+	bool target_stats_stale;     /* the planner's statistics of the existing
+					target are stale (dialect
+					stale_stats_query): the load refreshes
+					them first (analyze_table) */
 	const struct dla_column *target_cols;   /* existing target columns */
 	size_t n_target_cols;
 	bool with_inferred;          /* dimension: keep an is_inferred column

@@ -101,5 +101,12 @@ enum dla_code dla_sqlgen_evolve_target(const struct dla_load_input *in, const ch
 		d->add_column(&b, schema, table, cols[i].name, &cols[i].type);
 		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "add new column", &b, NULL);
 	}
+	if (in->target_stats_stale && d->analyze_table) {
+		struct dla_buf b = DLA_BUF_INIT;
+
+		d->analyze_table(&b, schema, table);
+		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE,
+			      "refresh the target's stale planner statistics", &b, NULL);
+	}
 	return DLA_OK;
 }

@@ -149,6 +149,10 @@ static bool run_columns_query(const struct dla_dialect *d, char **a, struct dla_
 /* nothing where the engine does not enforce uniqueness (NULL method) */
 static bool run_unique_keys_query(const struct dla_dialect *d, char **a, struct dla_buf *o)
 { if (d->unique_keys_query) d->unique_keys_query(o, a[0], a[1]); return true; }
+static bool run_stale_stats_query(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{ if (d->stale_stats_query) d->stale_stats_query(o, a[0], a[1]); return true; }
+static bool run_analyze_table(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{ if (d->analyze_table) d->analyze_table(o, a[0], a[1]); return true; }
 static bool run_set_query_tag(const struct dla_dialect *d, char **a, struct dla_buf *o)
 { d->set_query_tag(o, a[0]); return true; }
 
@@ -278,6 +282,8 @@ static const struct method methods[] = {
 	{ "drop_temp_table", 1, SHAPE_STMT, run_drop_temp_table },
 	{ "columns_query", 2, SHAPE_STMT, run_columns_query },
 	{ "unique_keys_query", 2, SHAPE_STMT, run_unique_keys_query },
+	{ "stale_stats_query", 2, SHAPE_STMT, run_stale_stats_query },
+	{ "analyze_table", 2, SHAPE_STMT, run_analyze_table },
 	{ "add_column", 4, SHAPE_STMT, run_add_column },
 	{ "create_index", 4, SHAPE_STMT, run_create_index },
 	{ "session_setup", 0, SHAPE_STMT, run_session_setup },

@@ -937,6 +937,57 @@ static void unique_keys_read_back(void **state)
 	}
 }
 
+/* The dialect's stale_stats_query and analyze_table on the engine (only
+ * where it has them: PostgreSQL).  Counts reach pg_stat_user_tables when
+ * the writer flushes them: pg_stat_force_next_flush() makes that now. */
+static bool stats_stale(struct fixture *f, const char *table)
+{
+	struct dla_buf q = DLA_BUF_INIT;
+	struct dla_db_result *r;
+	struct dla_db_error err;
+	bool stale;
+
+	run_sql(f, "SELECT pg_stat_force_next_flush()");
+	f->dialect->stale_stats_query(&q, f->schema, table);
+	must(dla_db_query(f->db, q.buf, NULL, 0, &r, &err), &err, q.buf);
+	stale = r->n_rows > 0;
+	dla_db_result_free(r);
+	dla_buf_release(&q);
+	return stale;
+}
+
+static void stale_statistics_are_found(void **state)
+{
+	struct fixture *f = *state;
+	const struct dla_dialect *d = f->dialect;
+	struct dla_buf sql = DLA_BUF_INIT;
+
+	if (!d->stale_stats_query) {
+		assert_null(d->analyze_table);
+		return;
+	}
+	assert_non_null(d->analyze_table);
+	dla_buf_addf(&sql, "CREATE TABLE %s.st (k INTEGER)", f->schema);
+	run_sql(f, sql.buf);
+	assert_false(stats_stale(f, "st"));   /* empty, never analyzed */
+	dla_buf_reset(&sql);
+	dla_buf_addf(&sql, "INSERT INTO %s.st SELECT generate_series(1, 3000)", f->schema);
+	run_sql(f, sql.buf);
+	assert_true(stats_stale(f, "st"));    /* 3,000 rows, none counted */
+	dla_buf_reset(&sql);
+	d->analyze_table(&sql, f->schema, "st");
+	run_sql(f, sql.buf);
+	assert_false(stats_stale(f, "st"));   /* counted 3,000 */
+	dla_buf_reset(&sql);
+	dla_buf_addf(&sql, "INSERT INTO %s.st SELECT generate_series(1, 2000)", f->schema);
+	run_sql(f, sql.buf);
+	assert_false(stats_stale(f, "st"));   /* 2,000 <= 1,000 + 3,000 / 2 */
+	run_sql(f, sql.buf);
+	assert_true(stats_stale(f, "st"));    /* 4,000 > 2,500 */
+	dla_buf_release(&sql);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -957,6 +1008,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(dialect_sql_runs_on_the_engine,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(unique_keys_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(stale_statistics_are_found, setup, teardown),
 		cmocka_unit_test(statements_are_listed_for_every_dialect),
 	};
 	return cmocka_run_group_tests_name(getenv("DLA_TEST_DIALECT") &&
