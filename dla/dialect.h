@@ -175,12 +175,12 @@ struct dla_dialect {
 	void (*unique_keys_query)(struct dla_buf *b, const char *schema, const char *table);
 	/* A query returning a row when the planner's statistics of
 	 * schema.table are stale enough to mislead it, zero rows otherwise.
-	 * PostgreSQL: more rows changed since the last ANALYZE than 1,000 plus
-	 * half the rows it counted (an ANALYZE that ran during a bulk load
-	 * counts none of the rows being loaded: the planner then takes a
-	 * table of millions for an empty one and joins it by nested loop).
-	 * NULL where the engine needs no help (SQLite without ANALYZE,
-	 * Snowflake). */
+	 * PostgreSQL: the planner's row count (pg_class density times the
+	 * table's current pages) is under half the live rows counted, by more
+	 * than 1,000 (an ANALYZE that ran during a bulk load counts none of
+	 * the rows being loaded: the planner then takes a table of millions
+	 * for an empty one and joins it by nested loop).  NULL where the
+	 * engine needs no help (SQLite without ANALYZE, Snowflake). */
 	void (*stale_stats_query)(struct dla_buf *b, const char *schema, const char *table);
 	/* The statement refreshing those statistics, valid inside a
 	 * transaction (PostgreSQL: ANALYZE).  NULL with stale_stats_query. */

@@ -96,18 +96,26 @@ static void pg_unique_keys_query(struct dla_buf *b, const char *schema, const ch
 		     "AND i.indpred IS NULL AND i.indexprs IS NULL ORDER BY 1");
 }
 
-/* pg_stat_user_tables counts the rows written since the last ANALYZE
- * (flushed by each writer at its commit); pg_class holds what it counted */
+/* The planner takes a table's row count as pg_class's density
+ * (reltuples / relpages) times its current size in pages; stale means that
+ * is under half the live rows the statistics collector counts
+ * (n_live_tup), by more than 1,000.  Not the rows changed since the last
+ * ANALYZE: a writer flushes its counts up to a second after its commit,
+ * so an ANALYZE right after a bulk load in the same session is followed
+ * by the load's counts, and the table looks stale when it is not. */
 static void pg_stale_stats_query(struct dla_buf *b, const char *schema, const char *table)
 {
-	dla_buf_adds(b, "SELECT s.n_mod_since_analyze, c.reltuples "
+	dla_buf_adds(b, "SELECT c.reltuples, c.relpages, s.n_live_tup "
 		     "FROM pg_catalog.pg_stat_user_tables s "
 		     "JOIN pg_catalog.pg_class c ON c.oid = s.relid "
 		     "WHERE s.schemaname = lower(");
 	dla_dialect_std_quote_literal(b, schema);
 	dla_buf_adds(b, ") AND s.relname = lower(");
 	dla_dialect_std_quote_literal(b, table);
-	dla_buf_adds(b, ") AND s.n_mod_since_analyze > 1000 + 0.5 * GREATEST(c.reltuples, 0)");
+	dla_buf_adds(b, ") AND c.relpages > 0 AND c.reltuples / c.relpages * "
+		     "(pg_catalog.pg_relation_size(c.oid) / "
+		     "pg_catalog.current_setting('block_size')::integer) "
+		     "< 0.5 * s.n_live_tup - 1000");
 }
 
 static void pg_analyze_table(struct dla_buf *b, const char *schema, const char *table)
