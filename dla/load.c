@@ -703,7 +703,7 @@ out:
 }
 
 enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_project *p,
-			       const struct dla_dag *dag)
+			       const struct dla_dag *dag, const bool *skip)
 {
 	struct dla_buf path = DLA_BUF_INIT;
 	enum dla_code rc = DLA_OK;
@@ -728,7 +728,7 @@ enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_projec
 		const struct dla_node *node = &dag->nodes[dag->order[i]];
 		struct dla_buf b = DLA_BUF_INIT;
 
-		if (node->kind != DLA_NODE_VIEW)
+		if (node->kind != DLA_NODE_VIEW || (skip && skip[dag->order[i]]))
 			continue;
 		wh->dialect->create_view(&b, p->views_schema, node->spec.view->name,
 					 node->spec.view->sql);

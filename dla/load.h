@@ -97,10 +97,13 @@ enum dla_code dla_node_run(struct dla_warehouse *wh, const struct dla_node_work 
  * views_schema (dialect->view_search_path), and creates every view of the
  * project, in DAG order and in one transaction, when the dialect keeps
  * views per connection (SQLite TEMP views: a new connection has none, so
- * nothing is dropped first).  Views whose creation fails are skipped
- * silently here (their node reports the error when it runs). */
+ * nothing is dropped first).  skip (NULL: none) leaves out the views i with
+ * skip[i]: a run with ONE worker passes the nodes it executes, whose own
+ * node creates them on that connection before anything downstream runs.
+ * Views whose creation fails are skipped silently here (their node reports
+ * the error when it runs). */
 enum dla_code dla_views_attach(struct dla_warehouse *wh, const struct dla_project *p,
-			       const struct dla_dag *dag);
+			       const struct dla_dag *dag, const bool *skip);
 
 /*
  * Test hook (crash-consistency tests: tests/integration/test_crash.sh,

@@ -114,7 +114,7 @@ static int read_warehouse(struct dla_open_project *op, const struct dla_global_o
 	}
 	if (a->format == DLA_LINEAGE_OPENLINEAGE) {
 		/* schema facets: every relation's columns (views need attaching) */
-		(void)dla_views_attach(&wh, &op->project, &op->dag);
+		(void)dla_views_attach(&wh, &op->project, &op->dag, NULL);
 		code = dla_lineage_read_fields(l, &wh, &err);
 		if (code != DLA_OK) {
 			fprintf(stderr, PROG ": cannot read the columns of the relations: %s\n",

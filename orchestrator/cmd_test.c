@@ -118,7 +118,7 @@ static int run_tests(struct dla_open_project *op, const struct dla_global_opts *
 		return DLA_EXIT_UNAVAILABLE;
 	}
 	/* relationships tests may read views (SQLite: TEMP views) */
-	(void)dla_views_attach(&wh, &op->project, dag);
+	(void)dla_views_attach(&wh, &op->project, dag, NULL);
 	dla_run_id_new(run_id);
 	for (size_t i = 0; i < dag->n; i++)
 		if (selected[i] && has_tests(&dag->nodes[i]))

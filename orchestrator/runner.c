@@ -356,6 +356,8 @@ struct run_state {
 	char conn_error[1024];         /* the first worker connection error */
 	struct worker *workers;
 	size_t n_workers;
+	bool one_worker;               /* set before the workers start: the
+					  run has exactly one */
 	/* the main connection died mid-run (main thread only) */
 	double last_reconnect;         /* mono_now() of the last attempt */
 	bool lock_gone;                /* reconnected, but the lock was taken */
@@ -724,7 +726,10 @@ static void progress_node(const struct run_state *st, size_t idx,
 
 /* ---- workers ---------------------------------------------------------------- */
 
-static bool worker_connect(struct worker *w)
+/* first: the worker's first connection.  A run's only worker leaves out
+ * the views the run executes (dla_views_attach); a reconnection creates
+ * them all (the ones run so far were on the lost connection). */
+static bool worker_connect(struct worker *w, bool first)
 {
 	struct run_state *st = w->st;
 	struct dla_db_error err;
@@ -738,7 +743,8 @@ static bool worker_connect(struct worker *w)
 		memset(&w->wh, 0, sizeof(w->wh));
 		return false;
 	}
-	(void)dla_views_attach(&w->wh, &st->op->project, &st->op->dag);
+	(void)dla_views_attach(&w->wh, &st->op->project, &st->op->dag,
+			       first && st->one_worker ? st->runs : NULL);
 	return true;
 }
 
@@ -840,7 +846,7 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct run_state *st = w->st;
-	bool connected = worker_connect(w);
+	bool connected = worker_connect(w, true);
 
 	pthread_mutex_lock(&st->mu);
 	if (connected)
@@ -880,7 +886,7 @@ static void *worker_main(void *arg)
 		if (dead && !st->shutdown) {
 			pthread_mutex_unlock(&st->mu);
 			dla_warehouse_close(&w->wh);
-			connected = worker_connect(w);
+			connected = worker_connect(w, false);
 			pthread_mutex_lock(&st->mu);
 		}
 	}
@@ -902,6 +908,7 @@ static size_t start_workers(struct run_state *st, size_t n)
 	st->workers = dla_calloc(n ? n : 1, sizeof(*st->workers));
 	if (!st->workers)
 		return 0;
+	st->one_worker = n == 1;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
@@ -1498,7 +1505,7 @@ static int run_locked_phases(struct run_state *st, const bool *given, bool *chos
 		goto out;
 	}
 	if (st->o->dry_run) {
-		(void)dla_views_attach(&st->wh, &st->op->project, dag);
+		(void)dla_views_attach(&st->wh, &st->op->project, dag, NULL);
 		exit_code = dry_run(st);
 		goto out;
 	}
