@@ -57,6 +57,29 @@ void dla_node_relation_sql(const struct dla_warehouse *wh, const struct dla_proj
 	}
 }
 
+bool dla_node_table(const struct dla_node *node, const char **schema, const char **table)
+{
+	switch (node->kind) {
+	case DLA_NODE_SOURCE:
+		*schema = node->spec.source->schema;
+		*table = node->spec.source->name;
+		return true;
+	case DLA_NODE_DIMENSION:
+		*schema = node->spec.dimension->schema;
+		*table = node->spec.dimension->name;
+		return true;
+	case DLA_NODE_FACT:
+		*schema = node->spec.fact->schema;
+		*table = node->spec.fact->name;
+		return true;
+	case DLA_NODE_VIEW:
+	case DLA_NODE_EXPOSURE:
+		break;
+	}
+	*schema = *table = NULL;
+	return false;
+}
+
 /* ---- asking the database -------------------------------------------- */
 
 struct column_list {
@@ -114,9 +137,9 @@ static enum dla_code describe_source(struct dla_warehouse *wh, const char *relat
 	return DLA_OK;
 }
 
-/* Whether the planner's statistics of an existing target are stale
- * (dialect stale_stats_query; never where it has none). */
-static enum dla_code target_stats_stale(struct dla_warehouse *wh, const char *schema,
+/* Whether the planner's statistics of schema.table are stale (dialect
+ * stale_stats_query; never where it has none). */
+static enum dla_code stats_stale(struct dla_warehouse *wh, const char *schema,
 					const char *table, bool *stale, struct dla_buf *errmsg,
 					struct dla_db_error *dberr)
 {
@@ -256,32 +279,34 @@ static enum dla_code source_key_unique(struct dla_warehouse *wh, const struct dl
 				       const struct dla_dimension *dim, bool *unique,
 				       struct dla_buf *errmsg, struct dla_db_error *dberr)
 {
-	const char *schema = NULL, *table = NULL;
+	const char *schema, *table;
 	enum dla_code rc;
 
 	*unique = false;
-	switch (src->kind) {
-	case DLA_NODE_SOURCE:
-		schema = src->spec.source->schema;
-		table = src->spec.source->name;
-		break;
-	case DLA_NODE_DIMENSION:
-		schema = src->spec.dimension->schema;
-		table = src->spec.dimension->name;
-		break;
-	case DLA_NODE_FACT:
-		schema = src->spec.fact->schema;
-		table = src->spec.fact->name;
-		break;
-	case DLA_NODE_VIEW:
-	case DLA_NODE_EXPOSURE:
+	if (!dla_node_table(src, &schema, &table))
 		return DLA_OK;
-	}
 	rc = dla_key_enforced_unique(wh->db, wh->dialect, schema, table,
 				     dim->business_key.items, dim->business_key.n, unique, dberr);
 	if (rc != DLA_OK)
 		dla_buf_addf(errmsg, "cannot read the unique indexes of %s.%s: %s", schema, table,
 			     dberr ? dberr->message : dla_strerror(rc));
+	return rc;
+}
+
+/* The planner statistics of the load's tables: the existing target's and,
+ * when the source is a stored table, the source's (stale_stats). */
+static enum dla_code load_stats_stale(struct dla_warehouse *wh, const struct dla_node *src,
+				      const char *schema, const char *table, bool target_exists,
+				      struct dla_load_input *in, struct dla_buf *errmsg,
+				      struct dla_db_error *dberr)
+{
+	enum dla_code rc = DLA_OK;
+
+	if (target_exists)
+		rc = stats_stale(wh, schema, table, &in->target_stats_stale, errmsg, dberr);
+	if (rc == DLA_OK && dla_node_table(src, &in->source_schema, &in->source_table))
+		rc = stats_stale(wh, in->source_schema, in->source_table,
+				 &in->source_stats_stale, errmsg, dberr);
 	return rc;
 }
 
@@ -318,9 +343,9 @@ static enum dla_code prepare_dimension(struct dla_warehouse *wh,
 		rc = source_key_unique(wh, &dag->nodes[src_node], dim, &in.source_key_unique,
 				       errmsg, dberr);
 	}
-	if (rc == DLA_OK && tgt.n > 0)
-		rc = target_stats_stale(wh, dim->schema, dim->name, &in.target_stats_stale,
-					errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = load_stats_stale(wh, &dag->nodes[src_node], dim->schema, dim->name, tgt.n > 0,
+				      &in, errmsg, dberr);
 	if (rc == DLA_OK) {
 		in.source_cols = src.items;
 		in.n_source_cols = src.n;
@@ -433,9 +458,9 @@ static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_nod
 	if (rc == DLA_OK)
 		rc = read_lookup_columns(wh, dag, fact, &lc, errmsg, dberr);
 	memset(&in, 0, sizeof(in));
-	if (rc == DLA_OK && tgt.n > 0)
-		rc = target_stats_stale(wh, fact->schema, fact->name, &in.target_stats_stale,
-					errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = load_stats_stale(wh, &dag->nodes[src_node], fact->schema, fact->name,
+				      tgt.n > 0, &in, errmsg, dberr);
 	if (rc == DLA_OK) {
 		in.project = w->project;
 		in.dialect = wh->dialect;

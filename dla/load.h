@@ -125,4 +125,9 @@ void dla_load_set_stmt_hook(dla_stmt_hook_fn fn, void *ctx);
 void dla_node_relation_sql(const struct dla_warehouse *wh, const struct dla_project *p,
 			   const struct dla_node *node, struct dla_buf *out);
 
+/* The stored table a node's relation is (a declared source, a dimension,
+ * a fact): true with *schema and *table pointing into the spec; false for
+ * views and exposures. */
+bool dla_node_table(const struct dla_node *node, const char **schema, const char **table);
+
 #endif

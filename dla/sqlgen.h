@@ -69,6 +69,10 @@ struct dla_load_input {
 					target are stale (dialect
 					stale_stats_query): the load refreshes
 					them first (analyze_table) */
+	const char *source_schema;   /* the stored table source_sql reads, */
+	const char *source_table;    /* NULL for a view (load.h dla_node_table) */
+	bool source_stats_stale;     /* ... whose statistics are stale: also
+					refreshed first */
 	const struct dla_column *target_cols;   /* existing target columns */
 	size_t n_target_cols;
 	bool with_inferred;          /* dimension: keep an is_inferred column

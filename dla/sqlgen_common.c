@@ -101,12 +101,25 @@ enum dla_code dla_sqlgen_evolve_target(const struct dla_load_input *in, const ch
 		d->add_column(&b, schema, table, cols[i].name, &cols[i].type);
 		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, "add new column", &b, NULL);
 	}
-	if (in->target_stats_stale && d->analyze_table) {
-		struct dla_buf b = DLA_BUF_INIT;
+	return DLA_OK;
+}
 
+void dla_sqlgen_refresh_stats(const struct dla_load_input *in, const char *schema,
+			      const char *table, struct dla_stmts *out)
+{
+	const struct dla_dialect *d = in->dialect;
+	struct dla_buf b = DLA_BUF_INIT;
+
+	if (!d->analyze_table)
+		return;
+	if (in->target_stats_stale && in->target_exists) {
 		d->analyze_table(&b, schema, table);
 		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE,
 			      "refresh the target's stale planner statistics", &b, NULL);
 	}
-	return DLA_OK;
+	if (in->source_stats_stale && in->source_schema && in->source_table) {
+		d->analyze_table(&b, in->source_schema, in->source_table);
+		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE,
+			      "refresh the source's stale planner statistics", &b, NULL);
+	}
 }

@@ -39,10 +39,15 @@ extern const struct dla_coltype dla_sqlgen_integer_type, dla_sqlgen_text_type,
 /* An existing target table against the columns it must have (in->target_cols
  * against cols[0..n)): ADD COLUMN for each missing one (DDL statements
  * appended to out); a column whose type changed incompatibly is an error
- * naming table and source (DLA_ERR_INVALID, message in err).  Then, when
- * in->target_stats_stale, the dialect's analyze_table: the statements
- * that follow join the target, and stale statistics can make the planner
- * join millions of rows by nested loop. */
+ * naming table and source (DLA_ERR_INVALID, message in err). */
+/* The first statements of a load: the dialect's analyze_table of the
+ * target (in->target_stats_stale) and of the source table
+ * (in->source_stats_stale), whose statistics are stale: the statements
+ * that follow join them, and a table of millions taken for an empty one is
+ * joined by nested loop.  Nothing where the dialect has no analyze_table. */
+void dla_sqlgen_refresh_stats(const struct dla_load_input *in, const char *schema,
+			      const char *table, struct dla_stmts *out);
+
 enum dla_code dla_sqlgen_evolve_target(const struct dla_load_input *in, const char *schema,
 				       const char *table, const char *source,
 				       const struct dla_sqlgen_col *cols, size_t n,

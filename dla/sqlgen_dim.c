@@ -1604,8 +1604,10 @@ enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 	in->dialect->relation(&g.target, dim->schema, dim->name);
 
 	rc = resolve_columns(&g);
-	if (rc == DLA_OK)
+	if (rc == DLA_OK) {
+		dla_sqlgen_refresh_stats(in, dim->schema, dim->name, out);
 		rc = emit_target_ddl(&g, out);
+	}
 	if (rc == DLA_OK && fast_path_applies(&g)) {
 		emit_fast_load(&g, out);
 		if (dla_stmts_failed(out) || dla_buf_failed(&g.target))

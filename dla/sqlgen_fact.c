@@ -1118,8 +1118,10 @@ enum dla_code dla_sqlgen_fact(const struct dla_load_input *in,
 	in->dialect->relation(&g.target, fact->schema, fact->name);
 
 	rc = resolve(&g);
-	if (rc == DLA_OK)
+	if (rc == DLA_OK) {
+		dla_sqlgen_refresh_stats(in, fact->schema, fact->name, out);
 		rc = emit_target_ddl(&g, out);
+	}
 	if (rc == DLA_OK) {
 		if (!direct_possible(&g)) {
 			emit_staged_load(&g, out);

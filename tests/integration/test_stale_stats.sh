@@ -2,7 +2,8 @@
 # test_stale_stats.sh DLA_BIN - PostgreSQL only (skipped without the PG*
 # variables the integration runner exports): a load into a table whose
 # planner statistics are stale refreshes them first (dialect
-# stale_stats_query / analyze_table, docs/PERFORMANCE.md).
+# stale_stats_query / analyze_table, docs/PERFORMANCE.md); so does a load
+# from a source table whose statistics are stale.
 #
 # The stale state is made the way it happens in production: an ANALYZE
 # (autovacuum's, here a plain one) runs while a bulk load of the table is
@@ -99,6 +100,26 @@ q "ANALYZE stale_out.fact_line" >/dev/null
 q "SELECT pg_stat_force_next_flush()" >/dev/null
 run_dla --dry-run
 lacks "dry run on fresh statistics" "ANALYZE" "$OUT"
+
+# the source reloaded and analyzed while its load was uncommitted (an
+# upstream job's bulk load): refreshed too, the target's fresh ones not
+q "TRUNCATE stale_src.src_line" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" \
+	-c "INSERT INTO stale_src.src_line SELECT i, i + 2 FROM generate_series(1, 400000) i" \
+	-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
+loader=$!
+sleep 1
+q "ANALYZE stale_src.src_line" >/dev/null
+wait "$loader" || bad "the source's bulk load failed"
+q "SELECT pg_stat_force_next_flush()" >/dev/null
+run_dla --dry-run
+contains "dry run refreshes the source's statistics" "ANALYZE stale_src.src_line" "$OUT"
+lacks "... not the target's" "ANALYZE stale_out.fact_line" "$OUT"
+run_dla
+[ "$RC" -eq 0 ] && ok || bad "merge from the stale source: exit $RC: $OUT"
+contains "merge counts" "+0 ~400000 -0" "$OUT"
+check=$(q "SELECT COUNT(*), SUM(amount - line_id) FROM stale_out.fact_line")
+[ "$check" = "400000|800000" ] && ok || bad "merged table: count|changed = $check"
 
 q "DROP SCHEMA IF EXISTS stale_src, stale_out, stale_meta CASCADE" >/dev/null
 echo "stale-stats: $passed passed, $failed failed"

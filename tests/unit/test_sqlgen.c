@@ -103,6 +103,7 @@ struct case_input {
 	bool source_key_unique;   /* "source_key_unique": the source's unique
 				     index covers the business key */
 	bool target_stats_stale;  /* "target_stats_stale" */
+	bool source_stats_stale;  /* "source_stats_stale" */
 };
 
 static struct dim_table *dim_table(struct case_input *in, const char *name)
@@ -143,6 +144,8 @@ static void read_input(const char *dir, struct case_input *in)
 			in->source_key_unique = true;
 		else if (!strcmp(key, "target_stats_stale"))
 			in->target_stats_stale = true;
+		else if (!strcmp(key, "source_stats_stale"))
+			in->source_stats_stale = true;
 		else if (!strcmp(key, "dimension")) {
 			char col[128], type[128] = "TEXT";
 			struct dim_table *t = dim_table(in, a);
@@ -266,6 +269,8 @@ static int run_case(const char *name)
 		li.source_is_table = dag.nodes[src].kind != DLA_NODE_VIEW;
 		li.source_key_unique = in.source_key_unique;
 		li.target_stats_stale = in.target_stats_stale;
+		(void)dla_node_table(&dag.nodes[src], &li.source_schema, &li.source_table);
+		li.source_stats_stale = in.source_stats_stale;
 		if (n->kind == DLA_NODE_FACT) {
 			const struct dla_fact *f = n->spec.fact;
 			assert_true(f->n_lookups <= 16);

@@ -1,8 +1,11 @@
--- ddl: add new column
-ALTER TABLE presentation.fact_sales ADD COLUMN sale_date DATE;
-
 -- ddl: refresh the target's stale planner statistics
 ANALYZE presentation.fact_sales;
+
+-- ddl: refresh the source's stale planner statistics
+ANALYZE staging.sale;
+
+-- ddl: add new column
+ALTER TABLE presentation.fact_sales ADD COLUMN sale_date DATE;
 
 -- ddl: drop stale stage (target has rows)
 DROP TABLE IF EXISTS pg_temp.dla_stage;
