@@ -63,6 +63,18 @@ run_dla() { # run_dla ARGS... : OUT, RC
 	RC=$?
 }
 
+# load_analyzed_midway TABLE SELECT: INSERT INTO TABLE SELECT ... in one
+# transaction that an ANALYZE of another session sees uncommitted
+load_analyzed_midway() {
+	psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "INSERT INTO $1 $2" \
+		-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
+	loader=$!
+	sleep 1
+	q "ANALYZE $1" >/dev/null
+	wait "$loader" || bad "the bulk load of $1 failed"
+	q "SELECT pg_stat_force_next_flush()" >/dev/null
+}
+
 q "DROP SCHEMA IF EXISTS stale_src, stale_out, stale_meta CASCADE" >/dev/null
 q "CREATE SCHEMA stale_src" >/dev/null
 q "CREATE TABLE stale_src.src_line (line_id BIGINT NOT NULL, amount BIGINT)" >/dev/null
@@ -71,14 +83,8 @@ run_dla
 q "ALTER TABLE stale_out.fact_line SET (autovacuum_enabled = false)" >/dev/null
 
 # a bulk load of the target, analyzed while it is uncommitted
-psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" \
-	-c "INSERT INTO stale_out.fact_line (line_id, amount) SELECT i, i FROM generate_series(1, 200000) i" \
-	-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
-loader=$!
-sleep 1
-q "ANALYZE stale_out.fact_line" >/dev/null
-wait "$loader" || bad "the bulk load failed"
-q "SELECT pg_stat_force_next_flush()" >/dev/null
+load_analyzed_midway stale_out.fact_line \
+	"(line_id, amount) SELECT i, i FROM generate_series(1, 200000) i"
 stats=$(q "SELECT c.reltuples, (SELECT COUNT(*) FROM stale_out.fact_line) FROM pg_class c
 	JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'stale_out' AND c.relname = 'fact_line'")
 [ "$stats" = "0|200000" ] && ok || bad "the setup did not leave stale statistics: reltuples|rows = $stats"
@@ -104,14 +110,7 @@ lacks "dry run on fresh statistics" "ANALYZE" "$OUT"
 # the source reloaded and analyzed while its load was uncommitted (an
 # upstream job's bulk load): refreshed too, the target's fresh ones not
 q "TRUNCATE stale_src.src_line" >/dev/null
-psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" \
-	-c "INSERT INTO stale_src.src_line SELECT i, i + 2 FROM generate_series(1, 400000) i" \
-	-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
-loader=$!
-sleep 1
-q "ANALYZE stale_src.src_line" >/dev/null
-wait "$loader" || bad "the source's bulk load failed"
-q "SELECT pg_stat_force_next_flush()" >/dev/null
+load_analyzed_midway stale_src.src_line "SELECT i, i + 2 FROM generate_series(1, 400000) i"
 run_dla --dry-run
 contains "dry run refreshes the source's statistics" "ANALYZE stale_src.src_line" "$OUT"
 lacks "... not the target's" "ANALYZE stale_out.fact_line" "$OUT"
