@@ -130,36 +130,39 @@ static void sqlite_drop_temp_table(struct dla_buf *b, const char *name)
 	dla_buf_addf(b, "DROP TABLE IF EXISTS temp.%s", name);
 }
 
-static void sqlite_columns_query(struct dla_buf *b, const char *schema, const char *table)
+/* The arguments of a table-valued pragma: ('table', 'schema'). */
+static void pragma_args(struct dla_buf *b, const char *first, const char *schema)
 {
-	dla_buf_adds(b, "SELECT name AS column_name, type AS data_type FROM pragma_table_info(");
-	dla_dialect_std_quote_literal(b, table);
+	dla_buf_addch(b, '(');
+	dla_dialect_std_quote_literal(b, first);
 	dla_buf_adds(b, ", ");
 	dla_dialect_std_quote_literal(b, schema);
-	dla_buf_adds(b, ") ORDER BY cid");
+	dla_buf_addch(b, ')');
+}
+
+static void sqlite_columns_query(struct dla_buf *b, const char *schema, const char *table)
+{
+	dla_buf_adds(b, "SELECT name AS column_name, type AS data_type FROM pragma_table_info");
+	pragma_args(b, table, schema);
+	dla_buf_adds(b, " ORDER BY cid");
 }
 
 /* Unique indexes from pragma_index_list (origin 'pk' and 'u' included),
  * and the INTEGER PRIMARY KEY, which is the rowid and has no index. */
 static void sqlite_unique_keys_query(struct dla_buf *b, const char *schema, const char *table)
 {
-	dla_buf_adds(b, "SELECT il.name AS index_name, ii.name AS column_name FROM pragma_index_list(");
-	dla_dialect_std_quote_literal(b, table);
-	dla_buf_adds(b, ", ");
-	dla_dialect_std_quote_literal(b, schema);
-	dla_buf_adds(b, ") AS il JOIN pragma_index_info(il.name, ");
+	dla_buf_adds(b, "SELECT il.name AS index_name, ii.name AS column_name FROM pragma_index_list");
+	pragma_args(b, table, schema);
+	dla_buf_adds(b, " AS il JOIN pragma_index_info(il.name, ");
 	dla_dialect_std_quote_literal(b, schema);
 	dla_buf_adds(b, ") AS ii WHERE il.\"unique\" = 1 AND il.partial = 0 "
-		     "UNION ALL SELECT 'rowid' AS index_name, ti.name AS column_name FROM pragma_table_info(");
-	dla_dialect_std_quote_literal(b, table);
-	dla_buf_adds(b, ", ");
-	dla_dialect_std_quote_literal(b, schema);
-	dla_buf_adds(b, ") AS ti WHERE ti.pk = 1 AND upper(ti.type) = 'INTEGER' AND NOT EXISTS "
-		     "(SELECT 1 FROM pragma_table_info(");
-	dla_dialect_std_quote_literal(b, table);
-	dla_buf_adds(b, ", ");
-	dla_dialect_std_quote_literal(b, schema);
-	dla_buf_adds(b, ") AS p2 WHERE p2.pk > 1) ORDER BY 1");
+		     "UNION ALL SELECT 'rowid' AS index_name, ti.name AS column_name "
+		     "FROM pragma_table_info");
+	pragma_args(b, table, schema);
+	dla_buf_adds(b, " AS ti WHERE ti.pk = 1 AND upper(ti.type) = 'INTEGER' AND NOT EXISTS "
+		     "(SELECT 1 FROM pragma_table_info");
+	pragma_args(b, table, schema);
+	dla_buf_adds(b, " AS p2 WHERE p2.pk > 1) ORDER BY 1");
 }
 
 static bool contains(const char *haystack, const char *needle)

@@ -140,8 +140,8 @@ static enum dla_code describe_source(struct dla_warehouse *wh, const char *relat
 /* Whether the planner's statistics of schema.table are stale (dialect
  * stale_stats_query; never where it has none). */
 static enum dla_code stats_stale(struct dla_warehouse *wh, const char *schema,
-					const char *table, bool *stale, struct dla_buf *errmsg,
-					struct dla_db_error *dberr)
+				 const char *table, bool *stale, struct dla_buf *errmsg,
+				 struct dla_db_error *dberr)
 {
 	struct dla_buf q = DLA_BUF_INIT;
 	struct dla_db_result *res = NULL;
