@@ -137,6 +137,32 @@ static enum dla_code describe_source(struct dla_warehouse *wh, const char *relat
 	return DLA_OK;
 }
 
+/* Runs query q (released here) and sets *any to whether it returned a row.
+ * On failure errmsg says "cannot read <what>schema.table: <error>". */
+static enum dla_code returns_rows(struct dla_warehouse *wh, struct dla_buf *q, bool *any,
+				  const char *what, const char *schema, const char *table,
+				  struct dla_buf *errmsg, struct dla_db_error *dberr)
+{
+	struct dla_db_result *res = NULL;
+	enum dla_code rc;
+
+	*any = false;
+	if (dla_buf_failed(q)) {
+		dla_buf_release(q);
+		return DLA_ERR_NOMEM;
+	}
+	rc = dla_db_query(wh->db, q->buf, NULL, 0, &res, dberr);
+	dla_buf_release(q);
+	if (rc != DLA_OK) {
+		dla_buf_addf(errmsg, "cannot read %s%s.%s: %s", what, schema, table,
+			     dberr ? dberr->message : dla_strerror(rc));
+		return rc;
+	}
+	*any = res->n_rows > 0;
+	dla_db_result_free(res);
+	return DLA_OK;
+}
+
 /* Whether the planner's statistics of schema.table are stale (dialect
  * stale_stats_query; never where it has none). */
 static enum dla_code stats_stale(struct dla_warehouse *wh, const char *schema,
@@ -144,25 +170,12 @@ static enum dla_code stats_stale(struct dla_warehouse *wh, const char *schema,
 				 struct dla_db_error *dberr)
 {
 	struct dla_buf q = DLA_BUF_INIT;
-	struct dla_db_result *res = NULL;
-	enum dla_code rc;
 
 	*stale = false;
 	if (!wh->dialect->stale_stats_query || !wh->dialect->analyze_table)
 		return DLA_OK;
 	wh->dialect->stale_stats_query(&q, schema, table);
-	if (dla_buf_failed(&q))
-		return DLA_ERR_NOMEM;
-	rc = dla_db_query(wh->db, q.buf, NULL, 0, &res, dberr);
-	dla_buf_release(&q);
-	if (rc != DLA_OK) {
-		dla_buf_addf(errmsg, "cannot read the statistics of %s.%s: %s", schema, table,
-			     dberr ? dberr->message : dla_strerror(rc));
-		return rc;
-	}
-	*stale = res->n_rows > 0;
-	dla_db_result_free(res);
-	return DLA_OK;
+	return returns_rows(wh, &q, stale, "the statistics of ", schema, table, errmsg, dberr);
 }
 
 static bool in_key(const char *column, const char *const *key, size_t n_key)
@@ -273,30 +286,32 @@ static void add_query_tag(struct dla_warehouse *wh, const struct dla_node_work *
 	dla_buf_release(&tag);
 }
 
-/* Whether the source of dim is a table whose enforced unique index makes
- * the business key unique (views: never). */
-static enum dla_code source_key_unique(struct dla_warehouse *wh, const struct dla_node *src,
-				       const struct dla_dimension *dim, bool *unique,
-				       struct dla_buf *errmsg, struct dla_db_error *dberr)
+/* Whether in's source table has an enforced unique index that makes dim's
+ * business key unique (views: never). */
+static enum dla_code source_key_unique(struct dla_warehouse *wh,
+				       const struct dla_dimension *dim,
+				       struct dla_load_input *in, struct dla_buf *errmsg,
+				       struct dla_db_error *dberr)
 {
-	const char *schema, *table;
 	enum dla_code rc;
 
-	*unique = false;
-	if (!dla_node_table(src, &schema, &table))
+	in->source_key_unique = false;
+	if (!in->source_table)
 		return DLA_OK;
-	rc = dla_key_enforced_unique(wh->db, wh->dialect, schema, table,
-				     dim->business_key.items, dim->business_key.n, unique, dberr);
+	rc = dla_key_enforced_unique(wh->db, wh->dialect, in->source_schema, in->source_table,
+				     dim->business_key.items, dim->business_key.n,
+				     &in->source_key_unique, dberr);
 	if (rc != DLA_OK)
-		dla_buf_addf(errmsg, "cannot read the unique indexes of %s.%s: %s", schema, table,
+		dla_buf_addf(errmsg, "cannot read the unique indexes of %s.%s: %s",
+			     in->source_schema, in->source_table,
 			     dberr ? dberr->message : dla_strerror(rc));
 	return rc;
 }
 
 /* The planner statistics of the load's tables: the existing target's and,
- * when the source is a stored table, the source's (stale_stats). */
-static enum dla_code load_stats_stale(struct dla_warehouse *wh, const struct dla_node *src,
-				      const char *schema, const char *table, bool target_exists,
+ * when in->source_table is set, the source's (stats_stale). */
+static enum dla_code load_stats_stale(struct dla_warehouse *wh, const char *schema,
+				      const char *table, bool target_exists,
 				      struct dla_load_input *in, struct dla_buf *errmsg,
 				      struct dla_db_error *dberr)
 {
@@ -304,7 +319,7 @@ static enum dla_code load_stats_stale(struct dla_warehouse *wh, const struct dla
 
 	if (target_exists)
 		rc = stats_stale(wh, schema, table, &in->target_stats_stale, errmsg, dberr);
-	if (rc == DLA_OK && dla_node_table(src, &in->source_schema, &in->source_table))
+	if (rc == DLA_OK && in->source_table)
 		rc = stats_stale(wh, in->source_schema, in->source_table,
 				 &in->source_stats_stale, errmsg, dberr);
 	return rc;
@@ -339,13 +354,11 @@ static enum dla_code prepare_dimension(struct dla_warehouse *wh,
 		in.run_id = w->run_id;
 		in.as_of = w->as_of;
 		in.source_sql = source_sql.buf;
-		in.source_is_table = dag->nodes[src_node].kind != DLA_NODE_VIEW;
-		rc = source_key_unique(wh, &dag->nodes[src_node], dim, &in.source_key_unique,
-				       errmsg, dberr);
+		(void)dla_node_table(&dag->nodes[src_node], &in.source_schema, &in.source_table);
+		rc = source_key_unique(wh, dim, &in, errmsg, dberr);
 	}
 	if (rc == DLA_OK)
-		rc = load_stats_stale(wh, &dag->nodes[src_node], dim->schema, dim->name, tgt.n > 0,
-				      &in, errmsg, dberr);
+		rc = load_stats_stale(wh, dim->schema, dim->name, tgt.n > 0, &in, errmsg, dberr);
 	if (rc == DLA_OK) {
 		in.source_cols = src.items;
 		in.n_source_cols = src.n;
@@ -415,24 +428,11 @@ static enum dla_code target_has_rows(struct dla_warehouse *wh, const struct dla_
 				     struct dla_db_error *dberr)
 {
 	struct dla_buf q = DLA_BUF_INIT;
-	struct dla_db_result *res = NULL;
-	enum dla_code rc;
 
 	dla_buf_adds(&q, "SELECT 1 FROM ");
 	wh->dialect->relation(&q, fact->schema, fact->name);
 	dla_buf_adds(&q, " LIMIT 1");
-	if (dla_buf_failed(&q))
-		return DLA_ERR_NOMEM;
-	rc = dla_db_query(wh->db, q.buf, NULL, 0, &res, dberr);
-	dla_buf_release(&q);
-	if (rc != DLA_OK) {
-		dla_buf_addf(errmsg, "cannot read %s.%s: %s", fact->schema, fact->name,
-			     dberr ? dberr->message : dla_strerror(rc));
-		return rc;
-	}
-	*has_rows = res->n_rows > 0;
-	dla_db_result_free(res);
-	return DLA_OK;
+	return returns_rows(wh, &q, has_rows, "", fact->schema, fact->name, errmsg, dberr);
 }
 
 static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_node_work *w,
@@ -458,9 +458,9 @@ static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_nod
 	if (rc == DLA_OK)
 		rc = read_lookup_columns(wh, dag, fact, &lc, errmsg, dberr);
 	memset(&in, 0, sizeof(in));
+	(void)dla_node_table(&dag->nodes[src_node], &in.source_schema, &in.source_table);
 	if (rc == DLA_OK)
-		rc = load_stats_stale(wh, &dag->nodes[src_node], fact->schema, fact->name,
-				      tgt.n > 0, &in, errmsg, dberr);
+		rc = load_stats_stale(wh, fact->schema, fact->name, tgt.n > 0, &in, errmsg, dberr);
 	if (rc == DLA_OK) {
 		in.project = w->project;
 		in.dialect = wh->dialect;

@@ -54,9 +54,12 @@ struct dla_load_input {
 	const char *as_of;           /* normalised "YYYY-MM-DD HH:MM:SS[.f]" */
 	const char *source_sql;      /* the source relation as SQL text
 					(dialect->relation / view_relation) */
-	bool source_is_table;        /* source_sql names a stored table (a
-					declared source or a loaded node), not a
-					view: reading it twice costs no recompute */
+	const char *source_schema;   /* the stored table source_sql names (a */
+	const char *source_table;    /* declared source or a loaded node: reading
+					it twice costs no recompute); both NULL
+					for a view (load.h dla_node_table) */
+	bool source_stats_stale;     /* ... whose planner statistics are stale:
+					the load refreshes them first */
 	bool source_key_unique;      /* the database enforces the dimension's
 					business key unique in that table
 					(load.h dla_key_enforced_unique): the
@@ -69,10 +72,6 @@ struct dla_load_input {
 					target are stale (dialect
 					stale_stats_query): the load refreshes
 					them first (analyze_table) */
-	const char *source_schema;   /* the stored table source_sql reads, */
-	const char *source_table;    /* NULL for a view (load.h dla_node_table) */
-	bool source_stats_stale;     /* ... whose statistics are stale: also
-					refreshed first */
 	const struct dla_column *target_cols;   /* existing target columns */
 	size_t n_target_cols;
 	bool with_inferred;          /* dimension: keep an is_inferred column

@@ -1,7 +1,8 @@
 /*
  * sqlgen_common.c - the pieces of SQL generation the dimension and fact
  * generators share: name matching, key lists and joins, NULL-safe
- * comparison, the open end, and evolving an existing target table.
+ * comparison, the open end, refreshing stale planner statistics, and
+ * evolving an existing target table.
  */
 #include "sqlgen_common.h"
 

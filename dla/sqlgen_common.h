@@ -36,10 +36,6 @@ struct dla_sqlgen_col {
 extern const struct dla_coltype dla_sqlgen_integer_type, dla_sqlgen_text_type,
 	dla_sqlgen_bool_type, dla_sqlgen_ts_type;
 
-/* An existing target table against the columns it must have (in->target_cols
- * against cols[0..n)): ADD COLUMN for each missing one (DDL statements
- * appended to out); a column whose type changed incompatibly is an error
- * naming table and source (DLA_ERR_INVALID, message in err). */
 /* The first statements of a load: the dialect's analyze_table of the
  * target (in->target_stats_stale) and of the source table
  * (in->source_stats_stale), whose statistics are stale: the statements
@@ -48,6 +44,10 @@ extern const struct dla_coltype dla_sqlgen_integer_type, dla_sqlgen_text_type,
 void dla_sqlgen_refresh_stats(const struct dla_load_input *in, const char *schema,
 			      const char *table, struct dla_stmts *out);
 
+/* An existing target table against the columns it must have (in->target_cols
+ * against cols[0..n)): ADD COLUMN for each missing one (DDL statements
+ * appended to out); a column whose type changed incompatibly is an error
+ * naming table and source (DLA_ERR_INVALID, message in err). */
 enum dla_code dla_sqlgen_evolve_target(const struct dla_load_input *in, const char *schema,
 				       const char *table, const char *source,
 				       const struct dla_sqlgen_col *cols, size_t n,

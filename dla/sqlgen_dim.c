@@ -467,6 +467,15 @@ static void emit_null_key_check(struct dim_gen *g, struct dla_stmts *out, const 
 	dla_buf_release(&msg);
 }
 
+/* "SELECT s.<key>, s.<attribute>, ..." (a stage's first columns). */
+static void emit_source_columns(struct dim_gen *g, struct dla_buf *b)
+{
+	dla_buf_adds(b, "SELECT ");
+	emit_bk_list(g, b, "s");
+	for (size_t i = 0; i < g->n_attrs; i++)
+		dla_buf_addf(b, ", s.%s", g->attrs[i].name);
+}
+
 /* dla_stage: the source read once: key, attributes, change time dla_t,
  * dla_del = 1 for rows meaning "deleted" (delete_when). */
 static void emit_stage(struct dim_gen *g, struct dla_stmts *out)
@@ -475,10 +484,7 @@ static void emit_stage(struct dim_gen *g, struct dla_stmts *out)
 
 	for (size_t i = 0; i < sizeof(temp_tables) / sizeof(temp_tables[0]); i++)
 		emit_drop_temp(g, out, temp_tables[i], DLA_STMT_DDL, "drop stale ");
-	dla_buf_adds(&sel, "SELECT ");
-	emit_bk_list(g, &sel, "s");
-	for (size_t i = 0; i < g->n_attrs; i++)
-		dla_buf_addf(&sel, ", s.%s", g->attrs[i].name);
+	emit_source_columns(g, &sel);
 	dla_buf_adds(&sel, ", ");
 	emit_change_time(g, &sel);
 	dla_buf_adds(&sel, " AS dla_t");
@@ -1529,25 +1535,22 @@ static void emit_fast_expire(struct dim_gen *g, struct dla_stmts *out)
  * checked by the database itself. */
 static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 {
-	const char *rel = g->in->source_is_table ? g->in->source_sql : DLA_STAGE_TABLE;
+	const char *rel = g->in->source_table ? g->in->source_sql : DLA_STAGE_TABLE;
 
-	if (!g->in->source_is_table)
+	if (!g->in->source_table)
 		emit_drop_temp(g, out, DLA_STAGE_TABLE, DLA_STMT_DDL, "drop stale ");
 	emit_drop_temp(g, out, DLA_CHANGE_TABLE, DLA_STMT_DDL, "drop stale ");
 	emit_key_index(g, out);
-	if (!g->in->source_is_table) {
+	if (!g->in->source_table) {
 		struct dla_buf sel = DLA_BUF_INIT;
-		dla_buf_adds(&sel, "SELECT ");
-		emit_bk_list(g, &sel, "s");
-		for (size_t i = 0; i < g->n_attrs; i++)
-			dla_buf_addf(&sel, ", s.%s", g->attrs[i].name);
+		emit_source_columns(g, &sel);
 		dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
 		add_ddl(g, out, "stage source", DLA_STAGE_TABLE, &sel);
 	}
 	if (!g->in->source_key_unique)
 		emit_duplicate_check(g, out, rel, "duplicate keys", false);
 	emit_fast_change_set(g, out, rel);
-	if (g->in->source_is_table && !g->in->source_key_unique)
+	if (g->in->source_table && !g->in->source_key_unique)
 		emit_duplicate_check(g, out, DLA_CHANGE_TABLE, "duplicate keys in the change set",
 				     false);
 	emit_null_key_check(g, out, DLA_CHANGE_TABLE, true);
@@ -1558,7 +1561,7 @@ static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 	emit_overwrite_all_versions(g, out, true);
 	emit_insert(g, out, true);
 	emit_drop_temp(g, out, DLA_CHANGE_TABLE, DLA_STMT_CLEANUP, "drop ");
-	if (!g->in->source_is_table)
+	if (!g->in->source_table)
 		emit_drop_temp(g, out, DLA_STAGE_TABLE, DLA_STMT_CLEANUP, "drop ");
 }
 

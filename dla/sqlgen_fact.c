@@ -574,14 +574,21 @@ enum read_part {
 	READ_FILTER = 4      /* the incremental watermark */
 };
 
+/* The watermark of an incremental read: the target's largest
+ * incremental_column value as dla_max.v (emit_incremental_cond tests it). */
+static void emit_watermark_join(struct fact_gen *g, struct dla_buf *b)
+{
+	dla_buf_addf(b, "\nCROSS JOIN (SELECT MAX(%s) AS v FROM %s) dla_max",
+		     g->inc->name, g->target.buf);
+}
+
 /* "\nFROM source s ..." with the parts asked for: every read of the
  * source (the stage, a direct insert, a check) is this text. */
 static void emit_from(struct fact_gen *g, struct dla_buf *b, unsigned parts)
 {
 	dla_buf_addf(b, "\nFROM %s s", g->in->source_sql);
 	if (parts & READ_FILTER)
-		dla_buf_addf(b, "\nCROSS JOIN (SELECT MAX(%s) AS v FROM %s) dla_max",
-			     g->inc->name, g->target.buf);
+		emit_watermark_join(g, b);
 	if (parts & READ_LOOKUPS)
 		for (size_t i = 0; i < g->n_lk; i++)
 			emit_lookup_join(g, b, &g->lk[i]);
@@ -720,8 +727,7 @@ static void emit_null_check(struct fact_gen *g, struct dla_stmts *out,
 		emit_grain_values(g, &b);
 		dla_buf_addf(&b, "\nFROM %s s", g->in->source_sql);
 		if (filter)
-			dla_buf_addf(&b, "\nCROSS JOIN (SELECT MAX(%s) AS v FROM %s) dla_max",
-				     g->inc->name, g->target.buf);
+			emit_watermark_join(g, &b);
 		dla_buf_adds(&b, "\nWHERE (");
 		for (size_t i = 0; i < grain->n; i++)
 			dla_buf_addf(&b, "%ss.%s IS NULL", i ? " OR " : "", grain->items[i]);

@@ -356,8 +356,6 @@ struct run_state {
 	char conn_error[1024];         /* the first worker connection error */
 	struct worker *workers;
 	size_t n_workers;
-	bool one_worker;               /* set before the workers start: the
-					  run has exactly one */
 	/* the main connection died mid-run (main thread only) */
 	double last_reconnect;         /* mono_now() of the last attempt */
 	bool lock_gone;                /* reconnected, but the lock was taken */
@@ -574,8 +572,8 @@ struct run_end {
  * connection: their dla_node_run rows (one multi-row insert), the lineage
  * of those that succeeded, the results of their data tests (--test); with
  * end, then the end of the run and the lease released.  Rolls back on any
- * failure but a test result's (those were best effort before: the
- * statement alone is undone).
+ * failure, a test result's included (PostgreSQL aborts the transaction at
+ * a failed statement: its commit would silently roll everything back).
  */
 static enum dla_code write_records(struct run_state *st, const struct run_end *end,
 				   struct dla_db_error *err)
@@ -606,8 +604,8 @@ static enum dla_code write_records(struct run_state *st, const struct run_end *e
 		rc = dla_meta_lineage_record_many(&st->meta, edges.items, edges.n, err);
 	for (size_t i = 0; rc == DLA_OK && i < st->n_pending; i++)
 		if (st->res[st->pending[i]].tests)
-			(void)dla_datatest_outcome_record(&st->meta, st->run_id, "run",
-							  st->res[st->pending[i]].tests, NULL);
+			rc = dla_datatest_outcome_record(&st->meta, st->run_id, "run",
+							 st->res[st->pending[i]].tests, err);
 	if (rc == DLA_OK && end)
 		rc = dla_meta_run_finish(&st->meta, st->run_id, end->status, end->finished,
 					 end->message, err);
@@ -726,6 +724,17 @@ static void progress_node(const struct run_state *st, size_t idx,
 
 /* ---- workers ---------------------------------------------------------------- */
 
+/* --threads, else the project's `threads`, else 4; never more than the
+ * nodes to run (st->total is set before the workers start). */
+static size_t worker_count(const struct run_state *st)
+{
+	int threads = st->o->threads > 0 ? st->o->threads : st->op->project.threads;
+	size_t want = threads > 0 ? (size_t)threads : 4;
+
+	return want < st->total ? want : st->total;
+}
+
+
 /* first: the worker's first connection.  A run's only worker leaves out
  * the views the run executes (dla_views_attach); a reconnection creates
  * them all (the ones run so far were on the lost connection). */
@@ -744,7 +753,7 @@ static bool worker_connect(struct worker *w, bool first)
 		return false;
 	}
 	(void)dla_views_attach(&w->wh, &st->op->project, &st->op->dag,
-			       first && st->one_worker ? st->runs : NULL);
+			       first && worker_count(st) == 1 ? st->runs : NULL);
 	return true;
 }
 
@@ -908,7 +917,6 @@ static size_t start_workers(struct run_state *st, size_t n)
 	st->workers = dla_calloc(n ? n : 1, sizeof(*st->workers));
 	if (!st->workers)
 		return 0;
-	st->one_worker = n == 1;
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
@@ -1449,16 +1457,6 @@ static int record_run_start(struct run_state *st)
 		return DLA_EXIT_UNAVAILABLE;
 	}
 	return DLA_EXIT_OK;
-}
-
-/* --threads, else the project's `threads`, else 4; never more than the
- * nodes to run. */
-static size_t worker_count(const struct run_state *st)
-{
-	int threads = st->o->threads > 0 ? st->o->threads : st->op->project.threads;
-	size_t want = threads > 0 ? (size_t)threads : 4;
-
-	return want < st->total ? want : st->total;
 }
 
 static int run_locked_phases(struct run_state *st, const bool *given, bool *chosen)

@@ -266,7 +266,6 @@ static int run_case(const char *name)
 		src = dla_dag_find(&dag, source);
 		dla_node_relation_sql(&wh, &p, &dag.nodes[src], &source_sql);
 		li.source_sql = source_sql.buf;
-		li.source_is_table = dag.nodes[src].kind != DLA_NODE_VIEW;
 		li.source_key_unique = in.source_key_unique;
 		li.target_stats_stale = in.target_stats_stale;
 		(void)dla_node_table(&dag.nodes[src], &li.source_schema, &li.source_table);
