@@ -10,8 +10,10 @@
 #   failure containment (JSON log lines checked), dla retry, retry of a
 #     run that recorded no node, nothing-to-retry, unknown run id
 #   --fail-fast
-#   SIGTERM mid-run: rollback, lease renewed while the node ran, lock
-#     released, exit 143, a rerun succeeds; SIGINT on SQLite: exit 130
+#   SIGTERM mid-run (dim_x1 waiting at a gate the test holds, gate.sh):
+#     rollback, lease renewed while the node ran, lock released, exit 143
+#     before the gate opened, a rerun succeeds; SIGINT on SQLite (dim_x1
+#     looping until the gate opens): exit 130 before it opened
 #   the Airflow task's command line exactly as docs/airflow_dla_dag.py
 #     builds it, the first try with the database down
 set -u
@@ -39,9 +41,16 @@ fi
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/dla-sched.XXXXXX") || exit 1
 BG=""
-trap 'if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; fi; rm -rf "$W"' EXIT
+. "$HERE/gate.sh"
+trap 'if [ -n "$BG" ]; then kill "$BG" 2>/dev/null; fi; gate_cleanup; rm -rf "$W"' EXIT
 cp -R "$HERE/projects/sched/." "$W/"
 M=sched_meta
+gate_init "$W" "$HERE"
+if ! EXT=$(gate_sqlite_ext "$DLA"); then
+	echo "sched: cannot build the SQLite gate extension ($HERE/sqlite_gate.c)" >&2
+	echo "sched: 0 passed, 1 failed"
+	exit 1
+fi
 
 q() { # q SQL: rows as a|b lines
 	if [ "$TARGET" = local ]; then
@@ -244,33 +253,53 @@ check "no-node retry as of that run" "29990101T000000000000Z-1|2026-03-01 00:00:
 	"$(q "select retry_of, as_of from $M.dla_run where run_id = '$R6'")"
 
 # ---- 7: SIGTERM mid-run ------------------------------------------------------
-knob x1=30
+# v_x1 reads the row of source staging.gate FOR SHARE: dim_x1 waits there
+# while the test's psql session holds it FOR UPDATE (the gate closed)
+printf 'sources:\n  - name: gate\n    schema: staging\n    seed: seeds/gate.csv\n' >"$W/models/gate.yml"
+printf 'open\n1\n' >"$W/seeds/gate.csv"
+cp "$W/views/v_x1.sql" "$W/v_x1.sql.orig"
+cat >"$W/views/v_x1.sql" <<'EOF'
+select s.id, s.name
+from staging.src s, (select g.open from staging.gate g for share) z
+where s.grp = 'x1'
+EOF
+knob
 SUFFIX=" v2"
 seed_src
 before=$(q "select string_agg(name, ',' order by id) from presentation.dim_x1")
+gate_close pg || bad "cannot close the gate"
 "$DLA" --project "$W" --target "$TARGET" run --threads 4 --log-format json \
 	>"$W/out" 2>"$W/err" &     # not through dla(): $! must be dla itself
 BG=$!
-i=0
-while [ "$i" -lt 100 ]; do   # until dim_x1 sleeps in the database (10 s at most)
-	[ "$(q "select count(*) from pg_stat_activity where wait_event = 'PgSleep' and query like '%v_x1%'")" = 1 ] && break
-	sleep 0.1; i=$((i + 1))
-done
+x1_at_gate() { # dim_x1's statement waits at the gate
+	[ "$(q "select count(*) from pg_stat_activity a, pg_stat_activity g
+		where g.application_name = 'dla_it_gate' and g.pid = any(pg_blocking_pids(a.pid))
+		and a.query like '%v_x1%'")" = 1 ]
+}
+renewed() { # renewed RUN EXPIRES: RUN's lease now ends after EXPIRES
+	[ "$(q "select expires_at > '$2' from $M.dla_lock where run_id = '$1'")" = t ]
+}
+wait_until 60 x1_at_gate || bad "dim_x1 never waited at the gate"
 RT=$(last_run)
 e1=$(q "select expires_at from $M.dla_lock where run_id = '$RT'")
-sleep 1.6
+wait_until 60 renewed "$RT" "$e1"     # the lease is 3 s: renewed every second
 check "lease renewed while the node ran" "t" "$(q "select expires_at > '$e1' from $M.dla_lock where run_id = '$RT'")"
+check "dim_x1 still at the gate" yes "$(gate_waiter "$BG" && x1_at_gate && gate_is_closed && echo yes || echo no)"
+t0=$(date +%s%3N)
 kill -TERM "$BG"
-wait "$BG"
-RC=$?
+wait_exit "$BG" 60
+RC=$WAIT_RC
+t1=$(date +%s%3N)
 BG=""
+check "SIGTERM ended the run before the gate opened" yes "$(gate_is_closed && echo yes || echo no)"
+gate_open || bad "the gate's holder did not end cleanly"
+mv "$W/v_x1.sql.orig" "$W/views/v_x1.sql"
 check "SIGTERM exit" 143 "$RC"
 check "SIGTERM lock released" "0" "$(q "select count(*) from $M.dla_lock")"
 check "SIGTERM rolled back" "$before" "$(q "select string_agg(name, ',' order by id) from presentation.dim_x1")"
 check "SIGTERM node row" "failed|interrupted by SIGTERM: statement cancelled, transaction rolled back" \
 	"$(q "select status, message from $M.dla_node_run where run_id = '$RT' and node = 'dim_x1'")"
-check "SIGTERM cancelled at once" "yes" "$(q "select case when finished_at - started_at < interval '15 seconds'
-	then 'yes' else 'no' end from $M.dla_node_run where run_id = '$RT' and node = 'dim_x1'")"
+check "SIGTERM cancelled at once" "yes" "$([ $((t1 - t0)) -lt 15000 ] && echo yes || echo "no: $((t1 - t0)) ms")"
 check "SIGTERM run row" "failed|interrupted by SIGTERM" "$(q "select status, message from $M.dla_run where run_id = '$RT'")"
 check "SIGTERM rest not started" "not started: run interrupted by SIGTERM" \
 	"$(q "select message from $M.dla_node_run where run_id = '$RT' and node = 'dim_x5'")"
@@ -346,9 +375,12 @@ has "airflow try 3: nothing to retry" "$W/out" '"event":"note"'
 has "airflow try 3: nothing to retry" "$W/out" "nothing to retry"
 
 # ================================================================== sqlite
-# The same project without pg_sleep, 4 workers on one SQLite file set.
+# The same project without pg_sleep, 4 workers on one SQLite file set; the
+# gate's SQLite functions loaded by the connection string (the SIGINT test).
 TARGET=local
 SUFFIX=""
+sed -i "s|^\(    connection: \"Driver=SQLite3;Database=.dla/warehouse.db\)\"$|\1;LoadExt=$EXT\"|" "$W/dla.yml"
+grep -qF "LoadExt=$EXT\"" "$W/dla.yml" || bad "the gate extension not loaded by the local target"
 for f in "$W"/views/v_*.sql; do
 	sed -i 's/, (select pg_sleep(k.secs) from staging.knob k where k.grp = .*) z$//' "$f"
 done
@@ -372,31 +404,57 @@ seed_src
 run retry --threads 4
 check "sqlite retry exit" 0 "$RC"
 has "sqlite retry summary" "$W/out" "done: success, 2 ok, 0 failed, 0 skipped"
-# SIGINT mid-load on SQLite: v_x1 counts to 10^8 when read; the statement
-# is interrupted (sqlite3_interrupt through SQLCancel) and rolled back
+# SIGINT mid-load on SQLite: v_x1 counts rows of a recursive CTE for as
+# long as the gate is closed (dla_it_gate_closed); once dim_x1's statement
+# loops there, SIGINT interrupts it (sqlite3_interrupt through SQLCancel)
+# and it is rolled back, the gate still closed (it could not have ended)
 cp "$W/views/v_x1.sql" "$W/v_x1.sql.orig"
-cat >"$W/views/v_x1.sql" <<'EOF'
+cat >"$W/views/v_x1.sql" <<EOF
 select s.id, s.name
 from staging.src s,
-     (with recursive c(i) as (select 1 union all select i + 1 from c where i < 100000000)
+     (with recursive c(i) as (select 1 union all select i + 1 from c
+                              where dla_it_gate_closed('$GATE_FILE'))
       select count(*) as n from c) z
 where s.grp = 'x1'
 EOF
-"$PY" - "$DLA" "$W" >"$W/sigint" <<'EOF'
-import signal, subprocess, sys, time
-dla, w = sys.argv[1], sys.argv[2]
+gate_close sqlite || bad "cannot close the gate"
+"$PY" - "$DLA" "$W" "$GATE_FILE" >"$W/sigint" <<'EOF'
+import fcntl, signal, subprocess, sys, time
+dla, w, gate = sys.argv[1], sys.argv[2], sys.argv[3]
 p = subprocess.Popen([dla, "--project", w, "--target", "local", "run", "--select", "+dim_x1"],
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 for line in p.stdout:
     if "START dim_x1" in line:
-        time.sleep(0.5)
         break
-t0 = time.time()
+def at_gate():   # the process loops at the gate (it wrote its pid)
+    try:
+        return str(p.pid) in open(gate + ".at").read().split()
+    except FileNotFoundError:
+        return False
+def closed():    # the test's process still holds the gate's flock
+    with open(gate) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+deadline = time.time() + 60
+while not at_gate() and p.poll() is None and time.time() < deadline:
+    time.sleep(0.1)
+where = "at the gate" if at_gate() and p.poll() is None else "not at the gate"
 p.send_signal(signal.SIGINT)
-out, err = p.communicate(timeout=60)
-print(p.returncode, "fast" if time.time() - t0 < 10 else "slow")
+try:
+    p.communicate(timeout=60)
+except subprocess.TimeoutExpired:
+    p.kill()
+    p.communicate()
+    print("no exit 60 s after SIGINT")
+    sys.exit()
+print(p.returncode, "interrupted", where, "while the gate was", "closed" if closed() else "open")
 EOF
-check "sqlite SIGINT exit" "130 fast" "$(cat "$W/sigint")"
+gate_open || bad "the gate's holder did not end cleanly"
+check "sqlite SIGINT exit" "130 interrupted at the gate while the gate was closed" "$(cat "$W/sigint")"
 RI=$(last_run)
 check "sqlite SIGINT node" "failed|interrupted by SIGINT: statement cancelled, transaction rolled back" \
 	"$(q "select status, message from $M.dla_node_run where run_id = '$RI' and node = 'dim_x1'")"

@@ -58,7 +58,15 @@ LOGS=$(mktemp -d "${TMPDIR:-/tmp}/dla-secrets-logs.XXXXXX")
 MARK=$LOGS/start.mark
 trap '[ -n "${DLA_SECRETS_KEEP:-}" ] || rm -rf "$WORK" "$LOGS"' EXIT
 : > "$MARK"
-sleep 1   # CommLog files written from now on are newer than the mark
+# CommLog files written from now on are newer than the mark: once a file
+# written now is (the file system's timestamp granularity; 10 s at most)
+i=0
+while rm -f "$LOGS/probe" && : >"$LOGS/probe" && [ -z "$(find "$LOGS/probe" -newer "$MARK")" ]; do
+	i=$((i + 1))
+	[ "$i" -lt 100 ] || { bad "a file written now is not newer than $MARK"; break; }
+	sleep 0.1
+done
+rm -f "$LOGS/probe"
 
 # ---- the project ------------------------------------------------------------
 mkdir -p "$WORK/models" "$WORK/views" "$WORK/seeds"

@@ -24,6 +24,8 @@ if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ]; then
 	exit 0
 fi
 DLA=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/gate.sh"        # pg_session_*: a psql session the test feeds
 passed=0
 failed=0
 ok()  { passed=$((passed + 1)); }
@@ -37,8 +39,9 @@ lacks() { # lacks NAME NEEDLE HAYSTACK
 }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dla-stale-it.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/models"
+trap 'gate_cleanup; rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/models" "$WORK/it"
+gate_init "$WORK/it" "$HERE"
 cat >"$WORK/dla.yml" <<'EOF'
 name: stale_it
 default_target: pg
@@ -64,14 +67,18 @@ run_dla() { # run_dla ARGS... : OUT, RC
 }
 
 # load_analyzed_midway TABLE SELECT: INSERT INTO TABLE SELECT ... in one
-# transaction that an ANALYZE of another session sees uncommitted
+# transaction that an ANALYZE of another session sees uncommitted: the
+# loader is a psql session the test feeds (gate.sh), committed once the
+# ANALYZE is done; the ANALYZE waits until the INSERT is done and its
+# transaction still open
 load_analyzed_midway() {
-	psql -X -q -v ON_ERROR_STOP=1 -c "BEGIN" -c "INSERT INTO $1 $2" \
-		-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null 2>&1 &
-	loader=$!
-	sleep 1
+	pg_session_open dla_it_loader || bad "cannot start the loader's session"
+	pg_session_send "BEGIN;" "INSERT INTO $1 $2;"
+	wait_until 300 pg_session_is "state = 'idle in transaction' and query like 'INSERT INTO%'" ||
+		bad "the bulk load of $1 never finished its INSERT: $(cat "$WORK/it/dla_it_loader.out")"
 	q "ANALYZE $1" >/dev/null
-	wait "$loader" || bad "the bulk load of $1 failed"
+	pg_session_send "COMMIT;"
+	pg_session_close || bad "the bulk load of $1 failed: $(cat "$WORK/it/dla_it_loader.out")"
 	q "SELECT pg_stat_force_next_flush()" >/dev/null
 }
 
