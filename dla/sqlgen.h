@@ -30,6 +30,12 @@
 struct dla_column {
 	const char *name;
 	struct dla_coltype type;
+	bool undeclared;    /* the source declares no type dla can use: none
+			       at all (dialect declared_types_query; type then
+			       taken from the target's column or from the
+			       values), or one dla has no logical type for
+			       (uuid, json ...: stored as text).  Its values
+			       are always converted (sqlgen_common.h) */
 };
 
 /* What a fact generator needs to know about one lookup: the dimension it

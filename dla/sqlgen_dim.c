@@ -11,6 +11,7 @@
 
 /* One attribute column of the dimension and how it is tracked. */
 struct attr {
+	const struct dla_column *col;   /* the source column */
 	const char *name;
 	enum dla_scd_type scd;
 	const char *extra;          /* type 3: previous column; type 6: current */
@@ -121,12 +122,8 @@ static bool versioning(enum dla_scd_type t) { return t == DLA_SCD_2 || t == DLA_
 static void emit_change_time(struct dim_gen *g, struct dla_buf *b)
 {
 	if (g->eff) {
-		struct dla_buf col = DLA_BUF_INIT;
-		dla_buf_addf(&col, "s.%s", g->eff->name);
-		g->d->cast_timestamp(b, col.buf);
-		if (dla_buf_failed(&col))
-			b->failed = true;
-		dla_buf_release(&col);
+		dla_sqlgen_time_value(g->in, b, "s", g->eff->name, &g->eff->type,
+				      g->eff->undeclared);
 	} else {
 		g->d->timestamp_literal(b, g->in->as_of);
 	}
@@ -198,6 +195,7 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 			continue;
 		a = &g->attrs[g->n_attrs++];
 		o = column_override(dim, c->name);
+		a->col = c;
 		a->name = c->name;
 		a->type = c->type;
 		a->scd = o ? o->scd : dim->scd;
@@ -220,6 +218,63 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 			g->n_type3++;
 	}
 	return DLA_OK;
+}
+
+/* Every name the load references or adds, before anything runs
+ * (sqlgen_names.c): source columns the engine would not take unquoted or
+ * that carry dla's prefix, derived and housekeeping columns too long for
+ * the engine or already in the source. */
+static enum dla_code check_names(struct dim_gen *g)
+{
+	const struct dla_dimension *dim = g->dim;
+	const struct dla_housekeeping *hk = g->hk;
+	const char *eff = dim->effective_from;
+	const struct {
+		const char *name;
+		bool present;
+	} added[] = {
+		{ g->sk, true },
+		{ hk->valid_from, g->versioned }, { hk->valid_to, g->versioned },
+		{ hk->is_current, g->versioned }, { hk->is_deleted, g->deleted },
+		{ hk->is_inferred, g->inferred }, { hk->run_id, true },
+		{ hk->updated_at, true },
+	};
+	enum dla_code rc = DLA_OK;
+
+	for (size_t i = 0; rc == DLA_OK && i < dim->business_key.n; i++)
+		rc = dla_sqlgen_check_source_column(g->in, g->bk[i]->name, dim->source,
+						    &dim->source_loc, g->err);
+	if (rc == DLA_OK && g->eff)
+		rc = dla_sqlgen_check_source_column(g->in, g->eff->name, dim->source,
+						    &dim->source_loc, g->err);
+	for (size_t i = 0; rc == DLA_OK && i < g->n_attrs; i++)
+		rc = dla_sqlgen_check_source_column(g->in, g->attrs[i].name, dim->source,
+						    &dim->source_loc, g->err);
+	for (size_t i = 0; rc == DLA_OK && i < g->n_attrs; i++) {
+		const struct attr *a = &g->attrs[i];
+		const struct dla_column_spec *o = column_override(dim, a->name);
+		struct dla_buf what = DLA_BUF_INIT;
+
+		if (!a->extra)
+			continue;
+		dla_buf_addf(&what, "the type %d %s column of '%s'%s", a->scd == DLA_SCD_3 ? 3 : 6,
+			     a->scd == DLA_SCD_3 ? "previous" : "current", a->name,
+			     o ? "" : a->scd == DLA_SCD_3 ? "; name it with 'previous:' under "
+			     "columns:" : "; name it with 'current:' under columns:");
+		if (dla_buf_failed(&what))
+			rc = DLA_ERR_NOMEM;
+		else
+			rc = dla_sqlgen_check_derived(g->in, a->extra, what.buf, dim->source,
+						      &dim->drop, eff, o ? &o->loc : &dim->loc,
+						      g->err);
+		dla_buf_release(&what);
+	}
+	for (size_t i = 0; rc == DLA_OK && i < sizeof(added) / sizeof(added[0]); i++)
+		if (added[i].present)
+			rc = dla_sqlgen_check_derived(g->in, added[i].name, i == 0 ?
+						      "the surrogate key" : "a housekeeping column",
+						      dim->source, &dim->drop, eff, &dim->loc, g->err);
+	return rc;
 }
 
 static bool extra_owned(const struct dim_gen *g, const struct attr *a)
@@ -467,13 +522,78 @@ static void emit_null_key_check(struct dim_gen *g, struct dla_stmts *out, const 
 	dla_buf_release(&msg);
 }
 
-/* "SELECT s.<key>, s.<attribute>, ..." (a stage's first columns). */
+/* One source column as the stage holds it: converted to the type it is
+ * stored with when it needs it (sqlgen_common.h), named as in the source. */
+static void emit_staged_value(struct dim_gen *g, struct dla_buf *b, const struct dla_column *c)
+{
+	dla_sqlgen_source_value(g->in, b, "s", c);
+	if (dla_sqlgen_needs_convert(g->in, c))
+		dla_buf_addf(b, " AS %s", c->name);
+}
+
+/* "SELECT s.<key>, s.<attribute>, ..." (a stage's first columns), each
+ * value as it is stored. */
 static void emit_source_columns(struct dim_gen *g, struct dla_buf *b)
 {
 	dla_buf_adds(b, "SELECT ");
-	emit_bk_list(g, b, "s");
+	for (size_t i = 0; i < g->dim->business_key.n; i++) {
+		dla_buf_adds(b, i ? ", " : "");
+		emit_staged_value(g, b, g->bk[i]);
+	}
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		dla_buf_adds(b, ", ");
+		emit_staged_value(g, b, g->attrs[i].col);
+	}
+}
+
+/* The columns of the stage emit_source_columns starts, with their stored
+ * types, then dla_t and dla_del when with_events.  out holds n_attrs +
+ * business key + 2 entries.  Returns the count. */
+static size_t stage_layout(struct dim_gen *g, struct dla_sqlgen_col *out, bool with_events)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->dim->business_key.n; i++)
+		out[n++] = (struct dla_sqlgen_col){ g->bk[i]->name,
+						    dla_sqlgen_stored_type(g->in, g->bk[i]) };
 	for (size_t i = 0; i < g->n_attrs; i++)
-		dla_buf_addf(b, ", s.%s", g->attrs[i].name);
+		out[n++] = (struct dla_sqlgen_col){ g->attrs[i].name,
+						    dla_sqlgen_stored_type(g->in, g->attrs[i].col) };
+	if (with_events) {
+		out[n++] = (struct dla_sqlgen_col){ "dla_t", dla_sqlgen_ts_type };
+		out[n++] = (struct dla_sqlgen_col){ "dla_del", dla_sqlgen_integer_type };
+	}
+	return n;
+}
+
+/* Creates dla_stage from sel (emit_source_columns ... FROM the source). */
+static void add_stage(struct dim_gen *g, struct dla_stmts *out, struct dla_buf *sel,
+		      bool with_events)
+{
+	struct dla_sqlgen_col *cols = dla_calloc(g->n_attrs + g->dim->business_key.n + 2,
+						 sizeof(*cols));
+
+	if (!cols) {
+		out->failed = true;
+		dla_buf_release(sel);
+		return;
+	}
+	dla_sqlgen_typed_stage(g->in, out, "stage source", DLA_STAGE_TABLE, cols,
+			       stage_layout(g, cols, with_events), sel);
+	dla_free(cols);
+}
+
+/* True when the source must be staged to be read as stored: some key or
+ * attribute needs a conversion (dla_sqlgen_needs_convert). */
+static bool source_needs_convert(const struct dim_gen *g)
+{
+	for (size_t i = 0; i < g->dim->business_key.n; i++)
+		if (dla_sqlgen_needs_convert(g->in, g->bk[i]))
+			return true;
+	for (size_t i = 0; i < g->n_attrs; i++)
+		if (dla_sqlgen_needs_convert(g->in, g->attrs[i].col))
+			return true;
+	return false;
 }
 
 /* dla_stage: the source read once: key, attributes, change time dla_t,
@@ -494,7 +614,7 @@ static void emit_stage(struct dim_gen *g, struct dla_stmts *out)
 	else
 		dla_buf_adds(&sel, ", 0 AS dla_del");
 	dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
-	add_ddl(g, out, "stage source", DLA_STAGE_TABLE, &sel);
+	add_stage(g, out, &sel, true);
 }
 
 /* A versioned load whose as-of time is not before the open end could not
@@ -1535,22 +1655,23 @@ static void emit_fast_expire(struct dim_gen *g, struct dla_stmts *out)
  * checked by the database itself. */
 static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 {
-	const char *rel = g->in->source_table ? g->in->source_sql : DLA_STAGE_TABLE;
+	bool direct = g->in->source_table && !source_needs_convert(g);
+	const char *rel = direct ? g->in->source_sql : DLA_STAGE_TABLE;
 
-	if (!g->in->source_table)
+	if (!direct)
 		emit_drop_temp(g, out, DLA_STAGE_TABLE, DLA_STMT_DDL, "drop stale ");
 	emit_drop_temp(g, out, DLA_CHANGE_TABLE, DLA_STMT_DDL, "drop stale ");
 	emit_key_index(g, out);
-	if (!g->in->source_table) {
+	if (!direct) {
 		struct dla_buf sel = DLA_BUF_INIT;
 		emit_source_columns(g, &sel);
 		dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
-		add_ddl(g, out, "stage source", DLA_STAGE_TABLE, &sel);
+		add_stage(g, out, &sel, false);
 	}
 	if (!g->in->source_key_unique)
 		emit_duplicate_check(g, out, rel, "duplicate keys", false);
 	emit_fast_change_set(g, out, rel);
-	if (g->in->source_table && !g->in->source_key_unique)
+	if (direct && !g->in->source_key_unique)
 		emit_duplicate_check(g, out, DLA_CHANGE_TABLE, "duplicate keys in the change set",
 				     false);
 	emit_null_key_check(g, out, DLA_CHANGE_TABLE, true);
@@ -1561,7 +1682,7 @@ static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 	emit_overwrite_all_versions(g, out, true);
 	emit_insert(g, out, true);
 	emit_drop_temp(g, out, DLA_CHANGE_TABLE, DLA_STMT_CLEANUP, "drop ");
-	if (!g->in->source_table)
+	if (!direct)
 		emit_drop_temp(g, out, DLA_STAGE_TABLE, DLA_STMT_CLEANUP, "drop ");
 }
 
@@ -1607,6 +1728,8 @@ enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 	in->dialect->relation(&g.target, dim->schema, dim->name);
 
 	rc = resolve_columns(&g);
+	if (rc == DLA_OK)
+		rc = check_names(&g);
 	if (rc == DLA_OK) {
 		dla_sqlgen_refresh_stats(in, dim->schema, dim->name, out);
 		rc = emit_target_ddl(&g, out);

@@ -22,6 +22,8 @@ struct lookup {
 	bool has_current, has_deleted, has_run_id, has_updated_at;
 	char alias[24];                   /* "d1", "d2" ... in the stage query */
 	struct dla_buf relation;          /* the dimension table */
+	const struct dla_load_input *in;  /* the load (emit_on's conversions) */
+	const struct dla_fact_lookup_input *li;   /* the dimension's columns */
 };
 
 struct fact_gen {
@@ -56,18 +58,11 @@ static void emit_distinct(struct fact_gen *g, struct dla_buf *b, const char *la,
 	dla_sqlgen_distinct(g->d, b, la, col, ra, col);
 }
 
-/* Appends alias.col cast to a timestamp through the dialect. */
+/* Appends source column c of alias as a time (dla_sqlgen_time_value). */
 static void emit_cast_ts(struct fact_gen *g, struct dla_buf *b, const char *alias,
-			 const char *col)
+			 const struct dla_column *c)
 {
-	struct dla_buf e = DLA_BUF_INIT;
-
-	dla_buf_addf(&e, "%s.%s", alias, col);
-	if (dla_buf_failed(&e))
-		b->failed = true;
-	else
-		g->d->cast_timestamp(b, e.buf);
-	dla_buf_release(&e);
+	dla_sqlgen_time_value(g->in, b, alias, c->name, &c->type, c->undeclared);
 }
 
 static void emit_open_end(struct fact_gen *g, struct dla_buf *b)
@@ -124,6 +119,8 @@ static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 	l->spec = spec;
 	l->dim = li->dim;
 	l->key = li->key;
+	l->in = g->in;
+	l->li = li;
 	dla_buf_init(&l->relation);
 	snprintf(l->alias, sizeof(l->alias), "d%zu", i + 1);
 	if (!l->dim || !l->key) {
@@ -236,6 +233,17 @@ static enum dla_code check_clashes(struct fact_gen *g)
 			}
 		}
 	}
+	/* names the engine would not take unquoted, or too long for it
+	 * (sqlgen_names.c) */
+	for (size_t s = 0; s < g->n_staged; s++)
+		if (dla_sqlgen_check_source_column(g->in, g->staged[s]->name, g->fact->source,
+						   &g->fact->source_loc, g->err) != DLA_OK)
+			return DLA_ERR_INVALID;
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (dla_sqlgen_check_derived(g->in, g->lk[i].key, "a lookup key; name it with "
+					     "'key:'", g->fact->source, &g->fact->drop, NULL,
+					     &g->lk[i].spec->loc, g->err) != DLA_OK)
+			return DLA_ERR_INVALID;
 	return DLA_OK;
 }
 
@@ -393,11 +401,32 @@ done:
 /* ---- the stage: source rows with their resolved keys ------------------ */
 
 /* "l.b1 = s.f1 AND l.b2 = s.f2": the lookup's business key */
+/* "d1.bk = s.col AND ...": a fact column whose type differs from the
+ * dimension key's (or that has no declared type) is converted to the
+ * key's type first, so a text '17' finds the key 17 and PostgreSQL is not
+ * asked to compare text with bigint. */
 static void emit_on(struct dla_buf *b, const struct lookup *l, const char *src)
 {
-	for (size_t k = 0; k < l->spec->n_on; k++)
-		dla_buf_addf(b, "%s%s.%s = %s.%s", k ? " AND " : "", l->alias,
-			     l->spec->on[k].dim_column, src, l->spec->on[k].fact_column);
+	for (size_t k = 0; k < l->spec->n_on; k++) {
+		const char *fc = l->spec->on[k].fact_column, *dc = l->spec->on[k].dim_column;
+		const struct dla_column *c = dla_sqlgen_find_column(l->in->source_cols,
+								    l->in->n_source_cols, fc);
+		const struct dla_column *key = dla_sqlgen_find_column(l->li->dim_cols,
+								      l->li->n_dim_cols, dc);
+		struct dla_buf ref = DLA_BUF_INIT;
+
+		dla_buf_addf(b, "%s%s.%s = ", k ? " AND " : "", l->alias, dc);
+		dla_buf_addf(&ref, "%s.%s", src, fc);
+		if (dla_buf_failed(&ref))
+			b->failed = true;
+		else if (c && key && (c->undeclared || c->type.type != key->type.type ||
+				      (key->type.type == DLA_TYPE_TIMESTAMP &&
+				       l->in->dialect->times_as_text)))
+			l->in->dialect->convert(b, ref.buf, &key->type);
+		else
+			dla_buf_adds(b, ref.buf);
+		dla_buf_release(&ref);
+	}
 }
 
 static void emit_dim_bk(struct dla_buf *b, const struct lookup *l)
@@ -443,11 +472,11 @@ static void emit_lookup_join(struct fact_gen *g, struct dla_buf *b, const struct
 		return;
 	}
 	dla_buf_addf(b, "\n      AND (%s.dla_rn = 1 OR %s.%s <= ", l->alias, l->alias, vf);
-	emit_cast_ts(g, b, "s", l->as_of->name);
+	emit_cast_ts(g, b, "s", l->as_of);
 	dla_buf_adds(b, " OR ");
-	emit_cast_ts(g, b, "s", l->as_of->name);
+	emit_cast_ts(g, b, "s", l->as_of);
 	dla_buf_addf(b, " IS NULL)\n      AND (%s.dla_next IS NULL OR ", l->alias);
-	emit_cast_ts(g, b, "s", l->as_of->name);
+	emit_cast_ts(g, b, "s", l->as_of);
 	dla_buf_addf(b, " < %s.dla_next)", l->alias);
 }
 
@@ -471,15 +500,17 @@ static void emit_key_expr(struct dla_buf *b, const struct lookup *l)
 static void emit_incremental_cond(struct fact_gen *g, struct dla_buf *b)
 {
 	struct dla_buf bound = DLA_BUF_INIT;
+	struct dla_coltype inc_type;
 
 	dla_buf_adds(b, "dla_max.v IS NULL OR ");
 	if (!g->inc_is_time) {
 		dla_buf_addf(b, "s.%s > dla_max.v", g->inc->name);
 		return;
 	}
-	emit_cast_ts(g, b, "s", g->inc->name);
+	emit_cast_ts(g, b, "s", g->inc);
 	dla_buf_adds(b, " > ");
-	emit_cast_ts(g, &bound, "dla_max", "v");
+	inc_type = dla_sqlgen_stored_type(g->in, g->inc);
+	dla_sqlgen_time_value(g->in, &bound, "dla_max", "v", &inc_type, false);
 	if (g->fact->lookback_s > 0 && !dla_buf_failed(&bound))
 		g->d->timestamp_minus_seconds(b, bound.buf, g->fact->lookback_s);
 	else
@@ -521,25 +552,26 @@ static bool marks_existing(const struct fact_gen *g)
 static void emit_cast_to_fact_type(struct fact_gen *g, struct dla_buf *b, size_t i)
 {
 	const struct dla_column *c = g->staged[i];
-	const struct dla_column *have = dla_sqlgen_find_column(g->in->target_cols,
-						    g->in->n_target_cols, c->name);
-	struct dla_coltype t = have ? have->type : c->type;
+	struct dla_coltype t = dla_sqlgen_stored_type(g->in, c);
+	struct dla_buf ref = DLA_BUF_INIT;
 
-	if (t.type == DLA_TYPE_TEXT)
-		t.precision = 0;    /* a cast to VARCHAR(n) would truncate silently */
-	dla_buf_addf(b, "CAST(s.%s AS ", c->name);
-	g->d->type_name(b, &t);
-	dla_buf_addch(b, ')');
+	dla_buf_addf(&ref, "s.%s", c->name);
+	if (dla_buf_failed(&ref))
+		b->failed = true;
+	else
+		g->d->convert(b, ref.buf, &t);   /* text without a length: no cut */
+	dla_buf_release(&ref);
 }
 
 /*
- * A stored column is staged as the fact will store it: cast to the fact
- * column's type (the existing column's, else the source's; text without a
- * length, so a value too long fails at the insert instead of being cut).  Change
- * detection then compares like with like; on SQLite this matters: a view's
- * expression column is described as text, so the fact column is TEXT and
- * holds '0', while the uncast stage column (no affinity) would hold 0, and
- * '0' IS NOT 0 there.
+ * A stored column is staged as the fact will store it: converted to the
+ * fact column's type (the existing column's, else the source's; text
+ * without a length, so a value too long fails at the insert instead of
+ * being cut) by the dialect's convert.  Change detection then compares
+ * like with like.  On SQLite the conversion loses nothing (a CAST would
+ * turn 'n/a' into 0 and 2.5 into 2): numbers become text for a TEXT
+ * column, times become canonical text, and numeric columns convert text
+ * that is a number themselves (docs/SCD.md "Column types").
  */
 static void emit_staged_column(struct fact_gen *g, struct dla_buf *b, size_t i)
 {

@@ -29,6 +29,9 @@ Blocks (the first line says what the block is):
                        (schema.table; lower case)
   integrity TABLE KEY...   check the history of dimension TABLE (schema.table)
                        with business key KEY... now (see below)
+  WORD@TARGET ...      any block above, played only on TARGET (local or pg),
+                       e.g. `sql@local CREATE TABLE t(id, city)` for SQL only
+                       one engine accepts
 
 Integrity (automatic): after every `run` step -- whatever its exit code -- and
 at the end, every dimension of models.yml whose table exists is checked:
@@ -370,6 +373,9 @@ class Case:
             head = block[0]
             word, _, rest = head.partition(" ")
             step = "step %d (%s)" % (n, head[:60])
+            word, _, only_on = word.partition("@")
+            if only_on and only_on != self.target:
+                continue
             if word == "seed":
                 self.seed(step, rest.strip(), block[1:])
             elif word == "run":

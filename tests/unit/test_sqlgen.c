@@ -11,7 +11,10 @@
  *   node NAME
  *   as_of TIMESTAMP
  *   run_id ID
- *   source COLUMN TYPE      (TEXT, INTEGER, DECIMAL(p,s), TIMESTAMP, ...)
+ *   source COLUMN TYPE [undeclared]   (TEXT, INTEGER, DECIMAL(p,s), TIMESTAMP,
+ *                           ...; undeclared: the source gives it no type,
+ *                           e.g. a SQLite view column computed by an
+ *                           expression, typed from the values)
  *   target COLUMN TYPE      (the existing target table; absent = none)
  *   dimension DIM COLUMN TYPE   (facts: a column of the table of dimension
  *                           DIM a lookup reads; absent = never loaded)
@@ -166,9 +169,13 @@ static void read_input(const char *dir, struct case_input *in)
 			bool src = key[0] == 's';
 			struct dla_column *c = src ? &in->source[in->n_source++]
 						   : &in->target[in->n_target++];
+			char type[128] = "TEXT", flag[32] = "";
 			snprintf(in->names[in->n_names], 64, "%s", a);
 			c->name = in->names[in->n_names++];
-			parse_type(n > 2 ? b : "TEXT", &c->type);
+			if (n > 2)
+				sscanf(b, "%127s %31s", type, flag);
+			parse_type(type, &c->type);
+			c->undeclared = !strcmp(flag, "undeclared");
 		}
 	}
 	fclose(f);

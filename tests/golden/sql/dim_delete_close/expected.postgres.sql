@@ -28,7 +28,7 @@ DROP TABLE IF EXISTS pg_temp.dla_chg;
 
 -- ddl: stage source
 CREATE TEMPORARY TABLE dla_stage AS
-SELECT s.country_code, s.store_no, s.city, s.manager, CAST(s.changed_at AS TIMESTAMP) AS dla_t, 0 AS dla_del
+SELECT s.country_code, s.store_no, s.city, s.manager, s.changed_at AS dla_t, 0 AS dla_del
 FROM staging.store s;
 
 -- check: duplicate keys
