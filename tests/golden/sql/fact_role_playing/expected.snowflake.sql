@@ -56,6 +56,9 @@ WHERE recipient_sk IS NULL
 ORDER BY recipient_id
 LIMIT 5;
 
+-- dml: lock dimension for inferred members
+UPDATE presentation.dim_customer SET customer_sk = customer_sk WHERE customer_sk < -1;
+
 -- dml: insert inferred members
 INSERT INTO presentation.dim_customer (customer_sk, customer_id, valid_from, valid_to, is_current, is_inferred, dla_run_id, dla_updated_at)
 SELECT (SELECT COALESCE(MAX(customer_sk), 0) FROM presentation.dim_customer WHERE customer_sk > 0) + ROW_NUMBER() OVER (ORDER BY m.customer_id),
