@@ -66,6 +66,11 @@ void dla_dialect_no_advisory_lock(struct dla_buf *b, long long key)
 {
 }
 
+void dla_dialect_no_table_lock(struct dla_buf *b, const char *schema, const char *table,
+			       const char *key)
+{
+}
+
 void dla_dialect_add_select(struct dla_buf *b, const char *select_sql)
 {
 	size_t len = strlen(select_sql);

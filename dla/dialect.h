@@ -278,6 +278,23 @@ struct dla_dialect {
 	bool ddl_commits;
 	/* What a PRIMARY KEY enforces. */
 	enum dla_key_enforcement primary_key;
+	/* A statement inside a node's transaction after which no other
+	 * transaction writes schema.table until this one ends, and whose
+	 * next statements see every row committed before it returned: taken
+	 * before numbering new rows from the table's largest surrogate key
+	 * `key` (a fact's inferred members, docs/FACTS.md), so two loads
+	 * inferring into one dimension take turns instead of numbering the
+	 * same keys.  PostgreSQL: LOCK TABLE ... IN SHARE ROW EXCLUSIVE MODE
+	 * (conflicts with itself and with INSERT, UPDATE, DELETE; readers go
+	 * on; a READ COMMITTED statement takes its snapshot when it starts).
+	 * Snowflake: an UPDATE of the table matching no row (key < -1: keys
+	 * are positive, the unknown member -1), since UPDATE, DELETE and
+	 * MERGE hold the table's lock to the end of the transaction and wait
+	 * for each other, where INSERTs do not.  Nothing on SQLite, whose
+	 * writers take turns on the file (appends nothing: the caller skips
+	 * the empty statement). */
+	void (*lock_table_writes)(struct dla_buf *b, const char *schema,
+				  const char *table, const char *key);
 	/* One statement per ODBC call (every engine: dla never sends several
 	 * statements in one call). */
 
@@ -318,6 +335,9 @@ void dla_dialect_std_quote_literal(struct dla_buf *b, const char *text);
 void dla_dialect_std_relation(struct dla_buf *b, const char *schema, const char *table);
 void dla_dialect_no_query_tag(struct dla_buf *b, const char *tag);
 void dla_dialect_no_advisory_lock(struct dla_buf *b, long long key);
+/* lock_table_writes for engines with one writer per database (nothing). */
+void dla_dialect_no_table_lock(struct dla_buf *b, const char *schema, const char *table,
+			       const char *key);
 /* Appends select_sql without trailing whitespace and ';'s (a view file may
  * end with "...;\n"). */
 void dla_dialect_add_select(struct dla_buf *b, const char *select_sql);

@@ -215,6 +215,14 @@ static const char *const pg_reserved[] = {
 	"VARIADIC", "VERBOSE", "WHEN", "WHERE", "WINDOW", "WITH", NULL
 };
 
+static void pg_lock_table_writes(struct dla_buf *b, const char *schema, const char *table,
+				 const char *key)
+{
+	dla_buf_adds(b, "LOCK TABLE ");
+	dla_dialect_std_relation(b, schema, table);
+	dla_buf_adds(b, " IN SHARE ROW EXCLUSIVE MODE");
+}
+
 const struct dla_dialect dla_dialect_postgres = {
 	.name = "postgres",
 	.quote_ident = dla_dialect_std_quote_ident,
@@ -258,5 +266,6 @@ const struct dla_dialect dla_dialect_postgres = {
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
 	.primary_key = DLA_KEY_UNIQUE_NOT_NULL,
+	.lock_table_writes = pg_lock_table_writes,
 	.try_advisory_lock = pg_try_advisory_lock,
 };

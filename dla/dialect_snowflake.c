@@ -185,6 +185,15 @@ static const char *const sf_reserved[] = {
 	"WITH", NULL
 };
 
+/* An UPDATE matching no row: the table's DML lock, held to the commit. */
+static void sf_lock_table_writes(struct dla_buf *b, const char *schema, const char *table,
+				 const char *key)
+{
+	dla_buf_adds(b, "UPDATE ");
+	dla_dialect_std_relation(b, schema, table);
+	dla_buf_addf(b, " SET %s = %s WHERE %s < -1", key, key, key);
+}
+
 const struct dla_dialect dla_dialect_snowflake = {
 	.name = "snowflake",
 	.quote_ident = dla_dialect_std_quote_ident,
@@ -225,5 +234,6 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.set_query_tag = sf_set_query_tag,
 	.ddl_commits = true,
 	.primary_key = DLA_KEY_NOT_ENFORCED,
+	.lock_table_writes = sf_lock_table_writes,
 	.try_advisory_lock = dla_dialect_no_advisory_lock,
 };

@@ -355,5 +355,6 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
 	.primary_key = DLA_KEY_UNIQUE,
+	.lock_table_writes = dla_dialect_no_table_lock,
 	.try_advisory_lock = dla_dialect_no_advisory_lock,
 };

@@ -9,7 +9,9 @@
 #include "regex.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* One lookup as the generator resolved it. */
 struct lookup {
@@ -843,8 +845,65 @@ static void emit_stage_checks(struct fact_gen *g, struct dla_stmts *out)
 
 /* ---- DML -------------------------------------------------------------- */
 
-/* on_missing: infer.  One row per missing business key, surrogate keys
- * max + row_number like the dimension load's; then the stage takes them. */
+/* Lookups by the name of their dimension table. */
+static int compare_lookup_relation(const void *a, const void *b)
+{
+	const struct lookup *x = *(const struct lookup *const *)a;
+	const struct lookup *y = *(const struct lookup *const *)b;
+	int c = strcasecmp(x->relation.buf ? x->relation.buf : "",
+			   y->relation.buf ? y->relation.buf : "");
+
+	if (c == 0)
+		c = strcmp(x->relation.buf ? x->relation.buf : "",
+			   y->relation.buf ? y->relation.buf : "");
+	return c;
+}
+
+/*
+ * on_missing: infer.  Before any inferred member is numbered, the fact's
+ * transaction makes itself the only writer of every dimension it infers
+ * into (the dialect's lock_table_writes), each dimension once, in the
+ * order of their names, so that two facts inferring into the same
+ * dimensions wait for each other instead of deadlocking.  The scheduler
+ * already keeps such facts apart (schedule.h); the lock is for the case it
+ * does not see.  The insert that follows numbers from the committed
+ * max(sk) and skips every key a transaction that held the lock before
+ * committed: the NOT EXISTS reads the dimension as of the insert.
+ */
+static void emit_inferred_locks(struct fact_gen *g, struct dla_stmts *out)
+{
+	const struct lookup **dims = dla_calloc(g->n_lk + 1, sizeof(*dims));
+	size_t n = 0;
+
+	if (!dims) {
+		out->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < g->n_lk; i++) {
+		bool seen = false;
+
+		if (g->lk[i].spec->on_missing != DLA_MISSING_INFER)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (dims[k]->dim == g->lk[i].dim)
+				seen = true;
+		if (!seen)
+			dims[n++] = &g->lk[i];
+	}
+	qsort(dims, n, sizeof(*dims), compare_lookup_relation);
+	for (size_t k = 0; k < n; k++) {
+		struct dla_buf b = DLA_BUF_INIT;
+
+		g->d->lock_table_writes(&b, dims[k]->dim->schema, dims[k]->dim->name,
+					dims[k]->sk);
+		dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_NONE,
+			      "lock dimension for inferred members", &b, NULL);
+	}
+	dla_free(dims);
+}
+
+/* One row per missing business key, surrogate keys max + row_number like
+ * the dimension load's; then the stage takes them. */
 static void emit_inferred(struct fact_gen *g, struct dla_stmts *out, const struct lookup *l)
 {
 	struct dla_buf b = DLA_BUF_INIT;
@@ -1096,6 +1155,7 @@ static void emit_staged_load(struct fact_gen *g, struct dla_stmts *out)
 	emit_stage(g, out);
 	emit_rechecks(g, out);
 	emit_stage_checks(g, out);
+	emit_inferred_locks(g, out);
 	for (size_t i = 0; i < g->n_lk; i++)
 		if (g->lk[i].spec->on_missing == DLA_MISSING_INFER)
 			emit_inferred(g, out, &g->lk[i]);

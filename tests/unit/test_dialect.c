@@ -195,6 +195,12 @@ static bool run_create_index(const struct dla_dialect *d, char **a, struct dla_b
 	return true;
 }
 
+static bool run_lock_table_writes(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{
+	d->lock_table_writes(o, a[0], a[1], a[2]);
+	return true;
+}
+
 static bool run_session_setup(const struct dla_dialect *d, char **a, struct dla_buf *o)
 {
 	struct dla_stmts s = DLA_STMTS_INIT;
@@ -320,6 +326,7 @@ static const struct method methods[] = {
 	{ "view_search_path", 1, SHAPE_STMT, run_view_search_path },
 	{ "set_query_tag", 1, SHAPE_STMT, run_set_query_tag },
 	{ "try_advisory_lock", 1, SHAPE_STMT, run_try_advisory_lock },
+	{ "lock_table_writes", 3, SHAPE_STMT, run_lock_table_writes },
 };
 
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
@@ -554,6 +561,7 @@ static void every_method_is_set(void **state)
 		assert_non_null(d->view_search_path);
 		assert_non_null(d->set_query_tag);
 		assert_non_null(d->try_advisory_lock);
+		assert_non_null(d->lock_table_writes);
 	}
 }
 
