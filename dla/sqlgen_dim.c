@@ -887,11 +887,44 @@ static void emit_seq(struct dim_gen *g, struct dla_stmts *out)
 	add_ddl(g, out, "events of each key", DLA_SEQ_TABLE, &sel);
 }
 
+/* on_delete: close, a live key absent from the snapshot whose current
+ * version does not start before the as-of time T (a future-dated change
+ * time, or a run older than the one that started it): closing it at T
+ * would end it before it starts, leaving it open would lose the delete.
+ * The node fails naming the key and the version's start, unless a version
+ * of the key already ends at T flagged deleted: that deletion is recorded,
+ * the key came back since (a re-delivered snapshot). */
+static void emit_close_late_check(struct dim_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
+
+	dla_buf_adds(&b, "SELECT ");
+	emit_bk_list(g, &b, "x");
+	dla_buf_addf(&b, ", x.dla_bfrom AS %s\nFROM %s x\nLEFT JOIN %s e ON ", g->hk->valid_from,
+		     DLA_SEQ_TABLE, g->target.buf);
+	emit_bk_join(g, &b, "e", "x");
+	dla_buf_addf(&b, " AND e.%s = x.dla_t AND e.%s = %s\nWHERE x.dla_late = 1 AND "
+		     "x.dla_del = 1 AND e.%s IS NULL\nORDER BY ", g->hk->valid_to,
+		     g->hk->is_deleted, g->d->true_literal, g->sk);
+	emit_bk_list(g, &b, "x");
+	dla_buf_adds(&b, "\nLIMIT 5");
+	dla_buf_addf(&msg, "cannot close keys absent from source '%s' at %s: their current "
+		     "version does not start before that time, so closing it would end it "
+		     "before it starts; rerun with an --as-of after that start", g->dim->source,
+		     g->in->as_of);
+	if (g->eff)
+		dla_buf_addf(&msg, ", or correct that start in '%s' if '%s' was future-dated "
+			     "by mistake", g->target.buf, g->eff->name);
+	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "late closes", &b, msg.buf);
+	dla_buf_release(&msg);
+}
+
 /* Late rows: a re-delivery (equal, over the type 2/6 columns, to the
  * version valid at its time -- or to the version reviving a key deleted at
  * the end of that one) is ignored; anything else fails the node.  A late
- * delete is a re-delivery when a version of the key ends exactly at its
- * time, or when no version is valid then (there was nothing to delete). */
+ * delete row (delta) is a re-delivery when a version of the key ends
+ * exactly at its time, or when no version is valid then (there was nothing
+ * to delete); a late close, emit_close_late_check. */
 static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
@@ -931,12 +964,13 @@ static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 		     "start of its key's latest version and differs from the version valid "
 		     "at its time", g->dim->source);
 	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "back-dated rows", &b, msg.buf);
-	dla_buf_reset(&msg);
-
-	if (!g->deleted) {
-		dla_buf_release(&msg);
+	dla_buf_release(&msg);
+	if (g->close) {
+		emit_close_late_check(g, out);
 		return;
 	}
+	if (!g->deleted)
+		return;
 	dla_buf_adds(&b, "SELECT ");
 	emit_bk_list(g, &b, "x");
 	dla_buf_addf(&b, ", x.dla_t\nFROM %s x\nLEFT JOIN %s e ON ", DLA_SEQ_TABLE,
@@ -956,14 +990,9 @@ static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 	dla_buf_adds(&b, "\nORDER BY ");
 	emit_bk_list(g, &b, "x");
 	dla_buf_adds(&b, ", x.dla_t\nLIMIT 5");
-	if (g->delta)
-		dla_buf_addf(&msg, "back-dated delete in source '%s': a delete is not later "
-			     "than the start of its key's latest version and would cut a "
-			     "version valid at its time", g->dim->source);
-	else
-		dla_buf_addf(&msg, "cannot close keys absent from source '%s' at %s: their "
-			     "current version does not start before that time",
-			     g->dim->source, g->in->as_of);
+	dla_buf_addf(&msg, "back-dated delete in source '%s': a delete is not later than "
+		     "the start of its key's latest version and would cut a version valid "
+		     "at its time", g->dim->source);
 	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "back-dated deletes", &b, msg.buf);
 	dla_buf_release(&msg);
 }
