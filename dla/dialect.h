@@ -273,8 +273,9 @@ struct dla_dialect {
 	void (*set_query_tag)(struct dla_buf *b, const char *tag);
 	/* True when DDL implicitly commits (Snowflake): templates then put all
 	 * DDL before the first DML of a node, which they do on every engine
-	 * anyway; the runner uses this only to decide whether a failure after
-	 * DDL can roll the DDL back. */
+	 * anyway; the runner uses this to decide whether a failure after DDL
+	 * can roll the DDL back, and a fact load to ask whether a lookup key
+	 * column an earlier, failed load added still holds NULL (load.c). */
 	bool ddl_commits;
 	/* What a PRIMARY KEY enforces. */
 	enum dla_key_enforcement primary_key;

@@ -4,6 +4,7 @@
  */
 #include "load.h"
 #include "alloc.h"
+#include "regex.h"
 #include "sqlgen.h"
 #include "sqlgen_common.h"
 #include "regex.h"
@@ -538,6 +539,38 @@ static enum dla_code read_lookup_columns(struct dla_warehouse *wh, const struct 
 	return DLA_OK;
 }
 
+/* On an engine whose DDL commits (dialect ddl_commits), a fact load that
+ * failed after adding a lookup's key column left the column in the table,
+ * NULL in the rows it had: such a key must still be filled (sqlgen.h
+ * key_unfilled).  Elsewhere the ADD COLUMN rolls back with the load and an
+ * absent column says it all, so nothing is read. */
+static enum dla_code read_unfilled_keys(struct dla_warehouse *wh, const struct dla_fact *fact,
+					const struct column_list *tgt,
+					struct lookup_columns *lc, struct dla_buf *errmsg,
+					struct dla_db_error *dberr)
+{
+	enum dla_code rc = DLA_OK;
+
+	if (!wh->dialect->ddl_commits)
+		return DLA_OK;
+	for (size_t i = 0; i < lc->n && rc == DLA_OK; i++) {
+		const char *key = lc->items[i].key;
+		struct dla_buf q = DLA_BUF_INIT;
+		bool in_table = false;
+
+		for (size_t c = 0; key && c < tgt->n && !in_table; c++)
+			in_table = strcasecmp(tgt->items[c].name, key) == 0;
+		if (!in_table || !dla_ident_valid(key))
+			continue;   /* new (or invalid: the generator says so) */
+		dla_buf_adds(&q, "SELECT 1 FROM ");
+		wh->dialect->relation(&q, fact->schema, fact->name);
+		dla_buf_addf(&q, " WHERE %s IS NULL LIMIT 1", key);
+		rc = returns_rows(wh, &q, &lc->items[i].key_unfilled, "the lookup keys of ",
+				  fact->schema, fact->name, errmsg, dberr);
+	}
+	return rc;
+}
+
 /* Whether the fact table has a row: the generator offers a load without a
  * stage for an empty target (sqlgen_fact.c).  Read before the node's
  * transaction; a row another session adds meanwhile makes the insert fail
@@ -579,6 +612,8 @@ static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_nod
 					   &src, &tgt, errmsg, dberr);
 	if (rc == DLA_OK)
 		rc = read_lookup_columns(wh, dag, fact, &lc, errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = read_unfilled_keys(wh, fact, &tgt, &lc, errmsg, dberr);
 	memset(&in, 0, sizeof(in));
 	(void)dla_node_table(&dag->nodes[src_node], &in.source_schema, &in.source_table);
 	if (rc == DLA_OK)

@@ -16,6 +16,11 @@ struct attr {
 	enum dla_scd_type scd;
 	const char *extra;          /* type 3: previous column; type 6: current */
 	struct dla_coltype type;
+	bool filled;                /* a type 0, 2 or 6 column this load adds to
+				       an existing table: not compared with the
+				       stored rows (NULL in it), the key's first
+				       value fills its stored current version
+				       (emit_fill_added) */
 };
 
 struct dim_gen {
@@ -95,8 +100,9 @@ static void emit_distinct(struct dim_gen *g, struct dla_buf *b, const char *la,
 }
 
 /* OR of NULL-safe differences between la.<col> and ra.<col> over the
- * attributes selected by want(scd); appends "FALSE"-equivalent "1 = 0"
- * when none is selected.  Returns the number of terms. */
+ * attributes selected by want(scd), filled ones left out; appends
+ * "FALSE"-equivalent "1 = 0" when none is selected.  Returns the number of
+ * terms. */
 static size_t emit_any_distinct(struct dim_gen *g, struct dla_buf *b, const char *la,
 				const char *ra, bool (*want)(enum dla_scd_type))
 {
@@ -104,7 +110,7 @@ static size_t emit_any_distinct(struct dim_gen *g, struct dla_buf *b, const char
 
 	dla_buf_addch(b, '(');
 	for (size_t i = 0; i < g->n_attrs; i++) {
-		if (!want(g->attrs[i].scd))
+		if (!want(g->attrs[i].scd) || g->attrs[i].filled)
 			continue;
 		if (terms++)
 			dla_buf_adds(b, " OR ");
@@ -114,6 +120,26 @@ static size_t emit_any_distinct(struct dim_gen *g, struct dla_buf *b, const char
 		dla_buf_adds(b, "1 = 0");
 	dla_buf_addch(b, ')');
 	return terms;
+}
+
+/* "<prefix>(la.c differs from ra.c OR ...)" over the filled attributes,
+ * NULL-safe; nothing when there is none. */
+static void emit_filled_distinct(struct dim_gen *g, struct dla_buf *b, const char *prefix,
+				 const char *la, const char *ra)
+{
+	size_t terms = 0;
+
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		if (!g->attrs[i].filled)
+			continue;
+		if (terms++)
+			dla_buf_adds(b, " OR ");
+		else
+			dla_buf_addf(b, "%s(", prefix);
+		emit_distinct(g, b, la, g->attrs[i].name, ra, g->attrs[i].name);
+	}
+	if (terms)
+		dla_buf_addch(b, ')');
 }
 
 static bool tracked(enum dla_scd_type t) { return t != DLA_SCD_0; }
@@ -216,6 +242,8 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 			g->versioned = true;
 		if (a->scd == DLA_SCD_3)
 			g->n_type3++;
+		a->filled = in->target_exists && a->scd != DLA_SCD_1 && a->scd != DLA_SCD_3 &&
+			    !dla_sqlgen_find_column(in->target_cols, in->n_target_cols, c->name);
 	}
 	return DLA_OK;
 }
@@ -403,8 +431,10 @@ static void emit_distinct_lag(struct dim_gen *g, struct dla_buf *b, const char *
 	dla_buf_release(&lag);
 }
 
-/* OR of emit_distinct_lag over the attributes selected by want; returns the
- * number of terms (nothing is appended when there is none). */
+/* OR of emit_distinct_lag over the attributes selected by want, a filled
+ * one only against a previous staged row (the base holds the key's first
+ * value, level 1); returns the number of terms (nothing is appended when
+ * there is none). */
 static size_t emit_any_distinct_lag(struct dim_gen *g, struct dla_buf *b,
 				    bool (*want)(enum dla_scd_type))
 {
@@ -414,7 +444,14 @@ static size_t emit_any_distinct_lag(struct dim_gen *g, struct dla_buf *b,
 		if (!want(g->attrs[i].scd))
 			continue;
 		dla_buf_adds(b, terms++ ? " OR " : "(");
+		if (g->attrs[i].filled) {
+			dla_buf_adds(b, "(LAG(q.dla_o)");
+			emit_over(g, b, "q", NULL, NULL, WIN_ORDERED);
+			dla_buf_adds(b, " = 1 AND ");
+		}
 		emit_distinct_lag(g, b, g->attrs[i].name, NULL);
+		if (g->attrs[i].filled)
+			dla_buf_addch(b, ')');
 	}
 	if (terms)
 		dla_buf_addch(b, ')');
@@ -724,6 +761,7 @@ static void emit_base(struct dim_gen *g, struct dla_stmts *out)
 			dla_buf_adds(&cols, "1 = 1");
 		dla_buf_adds(&cols, " AND NOT ");
 		emit_any_distinct(g, &cols, "t", "k", tracked);
+		emit_filled_distinct(g, &cols, " AND NOT ", "t", "k");
 		dla_buf_adds(&cols, " THEN 1 ELSE 0 END AS dla_same");
 	}
 
@@ -1028,8 +1066,17 @@ static void emit_level1(struct dim_gen *g, struct dla_buf *b)
 
 	dla_buf_adds(b, "SELECT ");
 	emit_bk_list(g, b, "q");
-	for (size_t i = 0; i < g->n_attrs; i++)
-		dla_buf_addf(b, ", q.%s", g->attrs[i].name);
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const char *c = g->attrs[i].name;
+		if (!g->attrs[i].filled) {
+			dla_buf_addf(b, ", q.%s", c);
+			continue;
+		}
+		/* the base takes the value of the key's first value row */
+		dla_buf_addf(b, ",\n       CASE WHEN q.dla_o = 0 THEN LEAD(q.%s)", c);
+		emit_over(g, b, "q", "dla_del", NULL, WIN_ORDERED);
+		dla_buf_addf(b, " ELSE q.%s END AS %s", c, c);
+	}
 	dla_buf_adds(b, ", q.dla_t, q.dla_o, q.dla_del, q.dla_dead, q.dla_sk, q.dla_isk,\n"
 		     "       ");
 	if (g->versioned && g->deleted)
@@ -1482,6 +1529,41 @@ static void emit_insert(struct dim_gen *g, struct dla_stmts *out, bool fast)
 		      g->versioned ? "insert new versions" : "insert new keys", &b, NULL);
 }
 
+/*
+ * Columns this load adds to the table (type 0, 2, 6: the filled ones) get
+ * the key's first value of the batch on its stored current version, in
+ * place: NULL -> value is not a change the first time (docs/SCD.md,
+ * "Columns added to a table with history").  Older versions keep NULL;
+ * versions the load inserts carry their own values already.  General
+ * path: from the base row of the change set (level 1 gave it that value),
+ * when the key was live; fast path: from the row of a changed key.
+ */
+static void emit_fill_added(struct dim_gen *g, struct dla_stmts *out, bool fast)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_attrs; i++)
+		n += g->attrs[i].filled;
+	if (!n)
+		return;
+	dla_buf_addf(&b, "UPDATE %s AS t\nSET ", g->target.buf);
+	n = 0;
+	for (size_t i = 0; i < g->n_attrs; i++)
+		if (g->attrs[i].filled)
+			dla_buf_addf(&b, "%s%s = x.%s", n++ ? ", " : "", g->attrs[i].name,
+				     g->attrs[i].name);
+	emit_set_audit(g, &b);
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_sk", DLA_CHANGE_TABLE, g->sk);
+	if (fast)
+		dla_buf_adds(&b, " AND x.dla_action IN ('V', 'U')");
+	else if (g->versioned)
+		dla_buf_adds(&b, " AND x.dla_action = 'B' AND x.dla_dead = 0");
+	emit_filled_distinct(g, &b, "\n  AND ", "t", "x");
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED, "fill columns added to the table",
+		      &b, NULL);
+}
+
 /* One row per key: deletes flag is_deleted; changes and revivals update
  * the type 1 / 3 columns in place. */
 static void emit_unversioned_updates(struct dim_gen *g, struct dla_stmts *out)
@@ -1595,7 +1677,7 @@ static void emit_fast_change_set(struct dim_gen *g, struct dla_stmts *out, const
 	emit_bk_list(g, &sel, "s");
 	for (size_t i = 0; i < g->n_attrs; i++) {
 		const struct attr *a = &g->attrs[i];
-		if (a->scd == DLA_SCD_0)   /* the key's first value */
+		if (a->scd == DLA_SCD_0 && !a->filled)   /* the key's first value */
 			dla_buf_addf(&sel, ",\n       CASE WHEN c.%s IS NULL THEN s.%s ELSE "
 				     "c.%s END AS %s", g->sk, a->name, a->name, a->name);
 		else
@@ -1619,6 +1701,7 @@ static void emit_fast_change_set(struct dim_gen *g, struct dla_stmts *out, const
 		dla_buf_addf(&sel, " AND c.%s = %s", g->hk->is_current, g->d->true_literal);
 	dla_buf_addf(&sel, " AND c.%s <> -1\nWHERE c.%s IS NULL\n   OR ", g->sk, g->sk);
 	emit_any_distinct(g, &sel, "s", "c", tracked);
+	emit_filled_distinct(g, &sel, " OR ", "s", "c");
 	add_ddl(g, out, "compute change set", DLA_CHANGE_TABLE, &sel);
 }
 
@@ -1710,6 +1793,7 @@ static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 		emit_fast_expire(g, out);
 	emit_overwrite_all_versions(g, out, true);
 	emit_insert(g, out, true);
+	emit_fill_added(g, out, true);
 	emit_drop_temp(g, out, DLA_CHANGE_TABLE, DLA_STMT_CLEANUP, "drop ");
 	if (!direct)
 		emit_drop_temp(g, out, DLA_STAGE_TABLE, DLA_STMT_CLEANUP, "drop ");
@@ -1786,6 +1870,7 @@ enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 			emit_unversioned_updates(&g, out);
 		}
 		emit_insert(&g, out, false);
+		emit_fill_added(&g, out, false);
 		emit_cleanup(&g, out);
 		if (dla_stmts_failed(out) || dla_buf_failed(&g.target))
 			rc = DLA_ERR_NOMEM;

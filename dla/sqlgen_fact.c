@@ -22,6 +22,12 @@ struct lookup {
 	bool versioned;                   /* the dimension table has valid_from */
 	const struct dla_column *as_of;   /* source column, when point in time */
 	bool has_current, has_deleted, has_run_id, has_updated_at;
+	bool fill;                        /* new to a fact with rows: its key is
+					     filled in them (emit_fill) */
+	const char *unstored;             /* new to a fact with rows, but it
+					     reads this on / as_of column the
+					     table does not store: no fill, the
+					     node fails (emit_fill_checks) */
 	char alias[24];                   /* "d1", "d2" ... in the stage query */
 	struct dla_buf relation;          /* the dimension table */
 	const struct dla_load_input *in;  /* the load (emit_on's conversions) */
@@ -112,6 +118,34 @@ static const struct dla_column *stored_source_column(struct fact_gen *g, const c
 	return c;
 }
 
+/* Whether the existing fact table holds source column name as the load
+ * stores it: a column of the table, not listed in drop. */
+static bool stored_in_table(const struct fact_gen *g, const char *name)
+{
+	return !dla_sqlgen_in_names(&g->fact->drop, name) &&
+	       dla_sqlgen_find_column(g->in->target_cols, g->in->n_target_cols, name);
+}
+
+/* A lookup new to a fact with rows (its key column is not in the table,
+ * or holds NULL: sqlgen.h) has its key filled in them from the columns
+ * the lookup reads -- unless the table does not store one of them. */
+static void resolve_fill(struct fact_gen *g, struct lookup *l,
+			 const struct dla_fact_lookup_input *li)
+{
+	const struct dla_load_input *in = g->in;
+
+	if (!in->target_exists || g->rebuild ||
+	    (!li->key_unfilled &&
+	     dla_sqlgen_find_column(in->target_cols, in->n_target_cols, l->key)))
+		return;
+	for (size_t k = 0; k < l->spec->n_on && !l->unstored; k++)
+		if (!stored_in_table(g, l->spec->on[k].fact_column))
+			l->unstored = l->spec->on[k].fact_column;
+	if (!l->unstored && l->as_of && !stored_in_table(g, l->as_of->name))
+		l->unstored = l->as_of->name;
+	l->fill = !l->unstored;
+}
+
 static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 {
 	const struct dla_fact_lookup_input *li = &g->in->lookups[i];
@@ -191,6 +225,7 @@ static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 			     l->dim->schema, l->dim->name, g->hk->is_inferred, g->fact->name);
 		return DLA_ERR_INVALID;
 	}
+	resolve_fill(g, l, li);
 	return DLA_OK;
 }
 
@@ -805,6 +840,61 @@ static void emit_missing_checks(struct fact_gen *g, struct dla_stmts *out)
 	dla_buf_release(&msg);
 }
 
+/* "s.<key> IS NULL AND s.<on> IS NOT NULL ... AND NOT EXISTS (<member>)":
+ * a row of the fact table (s) whose new lookup finds no member. */
+static void emit_unfilled_missing(struct dla_buf *b, const struct lookup *l)
+{
+	dla_buf_addf(b, "s.%s IS NULL", l->key);
+	for (size_t k = 0; k < l->spec->n_on; k++)
+		dla_buf_addf(b, " AND s.%s IS NOT NULL", l->spec->on[k].fact_column);
+	dla_buf_addf(b, "\n        AND NOT EXISTS (SELECT 1 FROM %s %s WHERE ", l->relation.buf,
+		     l->alias);
+	emit_on(b, l, "s");
+	dla_buf_addch(b, ')');
+}
+
+/* Lookups new to a fact with rows (docs/FACTS.md): when the table does not
+ * store a column the lookup reads, a row in it fails the node (never keys
+ * left NULL); on_missing: fail names the business keys of its rows that
+ * the dimension does not have. */
+static void emit_fill_checks(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
+
+	for (size_t i = 0; i < g->n_lk; i++) {
+		const struct lookup *l = &g->lk[i];
+
+		if (l->unstored) {
+			dla_buf_addf(&b, "SELECT dla_n AS dla_rows\nFROM (SELECT COUNT(*) AS dla_n "
+				     "FROM %s) dla_c\nWHERE dla_n > 0", g->target.buf);
+			dla_buf_addf(&msg, "cannot fill new lookup key '%s' (%s) in the existing "
+				     "rows of fact '%s': column '%s' is not stored in them (run "
+				     "with --full-refresh)", l->key, l->dim->name, g->fact->name,
+				     l->unstored);
+			dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE,
+				      "new lookup whose columns are not stored", &b, msg.buf);
+		} else if (l->fill && l->spec->on_missing == DLA_MISSING_FAIL) {
+			dla_buf_adds(&b, "SELECT DISTINCT ");
+			for (size_t k = 0; k < l->spec->n_on; k++)
+				dla_buf_addf(&b, "%ss.%s", k ? ", " : "", l->spec->on[k].fact_column);
+			dla_buf_addf(&b, "\nFROM %s s\nWHERE ", g->target.buf);
+			emit_unfilled_missing(&b, l);
+			dla_buf_adds(&b, "\nORDER BY ");
+			for (size_t k = 0; k < l->spec->n_on; k++)
+				dla_buf_addf(&b, "%ss.%s", k ? ", " : "", l->spec->on[k].fact_column);
+			dla_buf_adds(&b, "\nLIMIT 5");
+			dla_buf_addf(&msg, "no member of dimension '%s' for lookup '%s' of fact "
+				     "'%s' in its existing rows (on_missing: fail)", l->dim->name,
+				     l->key, g->fact->name);
+			dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE,
+				      "missing dimension members of existing rows", &b, msg.buf);
+		}
+		dla_buf_reset(&msg);
+	}
+	dla_buf_release(&b);
+	dla_buf_release(&msg);
+}
+
 /*
  * The grain checks.  Where the engine enforces the primary key, a
  * duplicate (and on PostgreSQL a NULL) among the rows the load inserts
@@ -841,6 +931,7 @@ static void emit_stage_checks(struct fact_gen *g, struct dla_stmts *out)
 		break;
 	}
 	emit_missing_checks(g, out);
+	emit_fill_checks(g, out);
 }
 
 /* ---- DML -------------------------------------------------------------- */
@@ -956,7 +1047,17 @@ static void emit_inferred(struct fact_gen *g, struct dla_stmts *out, const struc
 		     "(SELECT 1 FROM %s %s WHERE ", DLA_STAGE_TABLE, l->key, l->relation.buf,
 		     l->alias);
 	emit_on(&b, l, "s");
-	dla_buf_adds(&b, ")) m");
+	dla_buf_addch(&b, ')');
+	if (l->fill) {
+		/* a lookup new to the table: its rows' missing members too */
+		dla_buf_adds(&b, "\n      UNION\n      SELECT ");
+		for (size_t k = 0; k < l->spec->n_on; k++)
+			dla_buf_addf(&b, "%ss.%s AS %s", k ? ", " : "", l->spec->on[k].fact_column,
+				     l->spec->on[k].dim_column);
+		dla_buf_addf(&b, "\n      FROM %s s\n      WHERE ", g->target.buf);
+		emit_unfilled_missing(&b, l);
+	}
+	dla_buf_adds(&b, ") m");
 	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INFERRED, "insert inferred members",
 		      &b, NULL);
 
@@ -1082,8 +1183,58 @@ static void emit_delete_all(struct fact_gen *g, struct dla_stmts *out)
 	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_DELETED, "delete all rows", &b, NULL);
 }
 
+/*
+ * Lookups new to a fact with rows: their keys in the rows the table has
+ * (still NULL), by the rule of new rows -- the same joins and key
+ * expressions as the stage -- over the columns the table stores, in one
+ * statement before the load.  The rows count as updated; a merge then
+ * finds their keys equal to the staged ones.
+ */
+static void emit_fill(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_lk; i++)
+		n += g->lk[i].fill;
+	if (!n)
+		return;
+	dla_buf_addf(&b, "UPDATE %s AS t\nSET ", g->target.buf);
+	n = 0;
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (g->lk[i].fill)
+			dla_buf_addf(&b, "%s%s = f.%s", n++ ? ", " : "", g->lk[i].key,
+				     g->lk[i].key);
+	dla_buf_addf(&b, ", %s = ", g->hk->run_id);
+	g->d->quote_literal(&b, g->in->run_id);
+	dla_buf_addf(&b, ", %s = ", g->hk->loaded_at);
+	g->d->now_utc(&b);
+	dla_buf_adds(&b, "\nFROM (SELECT ");
+	dla_sqlgen_names(&b, &g->fact->grain, "s");
+	for (size_t i = 0; i < g->n_lk; i++) {
+		if (!g->lk[i].fill)
+			continue;
+		dla_buf_adds(&b, ",\n       ");
+		emit_key_expr(&b, &g->lk[i]);
+	}
+	dla_buf_addf(&b, "\nFROM %s s", g->target.buf);
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (g->lk[i].fill)
+			emit_lookup_join(g, &b, &g->lk[i]);
+	dla_buf_adds(&b, "\nWHERE ");
+	n = 0;
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (g->lk[i].fill)
+			dla_buf_addf(&b, "%ss.%s IS NULL", n++ ? " OR " : "", g->lk[i].key);
+	dla_buf_adds(&b, ") f\nWHERE ");
+	emit_grain_join(g, &b, "t", "f");
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED, "fill new lookup keys of existing rows",
+		      &b, NULL);
+}
+
 static void emit_load(struct fact_gen *g, struct dla_stmts *out)
 {
+	emit_fill(g, out);
 	if (g->rebuild) {
 		emit_delete_all(g, out);
 		emit_insert(g, out, false);

@@ -25,6 +25,9 @@ Blocks (the first line says what the block is):
                        with '|', NULL as empty; `(no rows)` for none.  Write
                        booleans as CASE WHEN b THEN 1 ELSE 0 END (portable).
   sql SQL              run a statement (setup), no output checked
+  models FILE          the case's file FILE (e.g. models.2.yml) replaces
+                       models.yml from here on: a spec changed between runs
+                       (a lookup added to a fact that has rows)
   columns TABLE        the following lines are TABLE's column names in order
                        (schema.table; lower case)
   integrity TABLE KEY...   check the history of dimension TABLE (schema.table)
@@ -407,6 +410,11 @@ class Case:
                     self.query(rest)
                 except RuntimeError as e:
                     self.fail(step, "statement failed: %s" % e)
+            elif word == "models":
+                src = os.path.join(self.path, rest.strip())
+                shutil.copy(src, os.path.join(self.work, "models", "models.yml"))
+                with open(src) as f:
+                    self.dims = dimensions(f.read())
             else:
                 self.fail(step, "unknown step %r" % word)
         self.integrity_all("end")

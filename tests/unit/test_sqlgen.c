@@ -19,6 +19,8 @@
  *   dimension DIM COLUMN TYPE   (facts: a column of the table of dimension
  *                           DIM a lookup reads; absent = never loaded)
  *   full_refresh            (facts: dla run --full-refresh)
+ *   key_unfilled KEY        (facts: the target's lookup key column KEY
+ *                           holds a NULL: sqlgen.h)
  */
 #include "test_util.h"
 
@@ -107,6 +109,7 @@ struct case_input {
 				     index covers the business key */
 	bool target_stats_stale;  /* "target_stats_stale" */
 	bool source_stats_stale;  /* "source_stats_stale" */
+	char key_unfilled[64];    /* "key_unfilled KEY" */
 };
 
 static struct dim_table *dim_table(struct case_input *in, const char *name)
@@ -149,6 +152,8 @@ static void read_input(const char *dir, struct case_input *in)
 			in->target_stats_stale = true;
 		else if (!strcmp(key, "source_stats_stale"))
 			in->source_stats_stale = true;
+		else if (!strcmp(key, "key_unfilled"))
+			snprintf(in->key_unfilled, sizeof(in->key_unfilled), "%s", a);
 		else if (!strcmp(key, "dimension")) {
 			char col[128], type[128] = "TEXT";
 			struct dim_table *t = dim_table(in, a);
@@ -288,6 +293,8 @@ static int run_case(const char *name)
 				lookups[l].key = dla_dag_lookup_key(&dag, &f->lookups[l]);
 				lookups[l].dim_cols = t ? t->cols : NULL;
 				lookups[l].n_dim_cols = t ? t->n : 0;
+				lookups[l].key_unfilled = lookups[l].key &&
+					!strcasecmp(lookups[l].key, in.key_unfilled);
 			}
 			li.lookups = lookups;
 			li.n_lookups = f->n_lookups;
