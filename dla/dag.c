@@ -2,12 +2,14 @@
  * dag.c - the dependency graph of a project (dag.h): one node per source,
  * view, dimension, fact and exposure; every reference resolved into an edge
  * (unknown ones reported where they are written); cycles reported once per
- * strongly connected component; a levelled topological order (Kahn).
+ * strongly connected component; a levelled topological order (Kahn); the
+ * tables each node writes (its write set, for the scheduler).
  *
- * Memory: nodes, edge arrays, order and the "schema.name" key strings live
- * in one arena owned by the dag (dag->storage); the two hash maps are the
- * only other allocations.  Scratch arrays are freed before returning.
- * Nothing here recurses: projects have 10,000+ nodes and long chains.
+ * Memory: nodes, edge arrays, write sets, order and the "schema.name" key
+ * strings live in one arena owned by the dag (dag->storage); the two hash
+ * maps are the only other allocations.  Scratch arrays are freed before
+ * returning.  Nothing here recurses: projects have 10,000+ nodes and long
+ * chains.
  */
 #include "dag.h"
 
@@ -737,6 +739,77 @@ out:
 	return rc;
 }
 
+/* ---- write sets ------------------------------------------------------ */
+
+/* The dimension node an infer lookup writes into, or NO_NODE. */
+static size_t inferred_into(const struct dla_dag *dag, const struct dla_lookup *l)
+{
+	size_t dim;
+
+	if (l->on_missing != DLA_MISSING_INFER)
+		return NO_NODE;
+	dim = dla_dag_find(dag, l->dimension);
+	if (dim == NO_NODE || dag->nodes[dim].kind != DLA_NODE_DIMENSION)
+		return NO_NODE;
+	return dim;
+}
+
+/* Adds table to the ascending set w[0..*n) unless it is there. */
+static void add_write(size_t *w, size_t *n, size_t table)
+{
+	size_t k = *n;
+
+	for (size_t i = 0; i < *n; i++)
+		if (w[i] == table)
+			return;
+	while (k > 0 && w[k - 1] > table) {
+		w[k] = w[k - 1];
+		k--;
+	}
+	w[k] = table;
+	(*n)++;
+}
+
+/* Every node's writes (dag.h), in one arena array. */
+static int write_sets(struct builder *b)
+{
+	struct dla_dag *dag = b->dag;
+	size_t total = 0, used = 0;
+	size_t *all;
+
+	for (size_t i = 0; i < dag->n; i++) {
+		const struct dla_node *node = &dag->nodes[i];
+
+		if (node->kind == DLA_NODE_DIMENSION)
+			total++;
+		else if (node->kind == DLA_NODE_FACT)
+			total += 1 + node->spec.fact->n_lookups;
+	}
+	all = dla_arena_calloc(b->arena, total + 1, sizeof(*all));
+	if (!all)
+		return -1;
+	for (size_t i = 0; i < dag->n; i++) {
+		struct dla_node *node = &dag->nodes[i];
+
+		if (node->kind != DLA_NODE_DIMENSION && node->kind != DLA_NODE_FACT)
+			continue;
+		node->writes = all + used;
+		add_write(node->writes, &node->n_writes, i);
+		if (node->kind == DLA_NODE_FACT) {
+			const struct dla_fact *f = node->spec.fact;
+
+			for (size_t l = 0; l < f->n_lookups; l++) {
+				size_t dim = inferred_into(dag, &f->lookups[l]);
+
+				if (dim != NO_NODE)
+					add_write(node->writes, &node->n_writes, dim);
+			}
+		}
+		used += node->n_writes;
+	}
+	return 0;
+}
+
 /* ---- order and cycles ------------------------------------------------ */
 
 /*
@@ -982,7 +1055,7 @@ enum dla_code dla_dag_build(struct dla_dag *dag, const struct dla_project *p,
 	if (make_nodes(&b) || b.nomem || index_nodes(&b) || b.nomem)
 		goto out;
 	collect_edges(&b);
-	if (b.nomem || build_adjacency(&b) || topo_order(&b, &n_done))
+	if (b.nomem || build_adjacency(&b) || write_sets(&b) || topo_order(&b, &n_done))
 		goto out;
 	if (n_done < dag->n) {
 		if (report_cycles(&b))

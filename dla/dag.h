@@ -12,6 +12,14 @@
  * naming the whole cycle in order ("cycle: v_a -> v_b -> v_a"), and computes
  * a deterministic topological order and levels.
  *
+ * Write sets (the scheduler's, schedule.h): a dimension writes its table;
+ * a fact writes its table and each dimension it infers members into (a
+ * lookup with `on_missing: infer` inserts rows there, in the fact's
+ * transaction); sources, views and exposures write no table.  A table is
+ * named by the index of the node owning it.  Write sets are not edges: the
+ * order, the levels and the lineage do not see them (a fact already
+ * depends on every dimension it looks up).
+ *
  * Node names: sources are named by their relation ("staging.customer"),
  * everything else by its name.  Names are unique (the loader reports
  * duplicates).  Relation resolution is case-insensitive and accepts:
@@ -65,6 +73,10 @@ struct dla_node {
 	size_t n_dependents;
 	int level;               /* 0 for nodes without deps, else
 				    1 + max(level of deps) */
+	size_t *writes;          /* the tables a run of this node writes, as
+				    the indices of the nodes owning them,
+				    ascending, no duplicates (see below) */
+	size_t n_writes;
 };
 
 struct dla_dag {

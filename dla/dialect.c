@@ -7,6 +7,7 @@
 #include "dialect.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -62,6 +63,11 @@ void dla_dialect_no_query_tag(struct dla_buf *b, const char *tag)
 }
 
 void dla_dialect_no_advisory_lock(struct dla_buf *b, long long key)
+{
+}
+
+void dla_dialect_no_table_lock(struct dla_buf *b, const char *schema, const char *table,
+			       const char *key)
 {
 }
 
@@ -293,6 +299,18 @@ void dla_dialect_spell_type(struct dla_buf *b, const struct dla_coltype *t,
 	}
 }
 
+void dla_dialect_cast_words(struct dla_buf *b, const char *expr, const struct dla_coltype *t,
+			    const struct dla_type_words *words)
+{
+	struct dla_coltype u = *t;
+
+	if (u.type == DLA_TYPE_TEXT)
+		u.precision = 0;
+	dla_buf_addf(b, "CAST(%s AS ", expr);
+	dla_dialect_spell_type(b, &u, words);
+	dla_buf_addch(b, ')');
+}
+
 void dla_dialect_add_column_words(struct dla_buf *b, const char *schema, const char *table,
 				  const char *column, const struct dla_coltype *t,
 				  const struct dla_type_words *words)
@@ -330,4 +348,35 @@ void dla_dialect_std_create_temp_table_as(struct dla_buf *b, const char *name,
 {
 	dla_buf_addf(b, "CREATE TEMPORARY TABLE %s AS\n", name);
 	dla_dialect_add_select(b, select_sql);
+}
+
+const char *dla_dialect_ident_problem(const struct dla_dialect *d, const char *name)
+{
+	static _Thread_local char why[160];
+	size_t len = strlen(name);
+
+	if (d->max_ident_bytes && len > d->max_ident_bytes) {
+		snprintf(why, sizeof(why), "is %zu bytes long, over %s's limit of %zu", len,
+			 d->name, d->max_ident_bytes);
+		return why;
+	}
+	for (const char *const *w = d->reserved_words; w && *w; w++) {
+		if (strcasecmp(*w, name) == 0) {
+			snprintf(why, sizeof(why), "is a reserved word on %s", d->name);
+			return why;
+		}
+	}
+	for (const char *p = name; *p; p++) {
+		if (d->ident_fold == DLA_FOLD_LOWER && *p >= 'A' && *p <= 'Z') {
+			snprintf(why, sizeof(why), "has upper-case letters, which %s folds to "
+				 "lower case unless the name is quoted", d->name);
+			return why;
+		}
+		if (d->ident_fold == DLA_FOLD_UPPER && *p >= 'a' && *p <= 'z') {
+			snprintf(why, sizeof(why), "has lower-case letters, which %s folds to "
+				 "upper case unless the name is quoted", d->name);
+			return why;
+		}
+	}
+	return NULL;
 }

@@ -81,6 +81,19 @@ struct dla_dialect {
 	void (*view_relation)(struct dla_buf *b, const char *views_schema,
 			      const char *view);
 
+	/* ---- names dla writes unquoted (identifier policy above) ---- */
+	/* The longest name the engine keeps, in bytes (PostgreSQL cuts a
+	 * longer one at 63 with only a NOTICE: a derived previous_<col> would
+	 * then clash with itself on the next run); 0 = no limit that matters. */
+	size_t max_ident_bytes;
+	/* Words that cannot stand as an unquoted column name, upper case,
+	 * NULL-terminated (each engine's own reserved words). */
+	const char *const *reserved_words;
+	/* How the engine folds an unquoted name: a described column whose name
+	 * the fold changes was created quoted ("CustomerId" on PostgreSQL, "id"
+	 * on Snowflake), and an unquoted reference would not find it. */
+	enum dla_ident_fold { DLA_FOLD_NONE, DLA_FOLD_LOWER, DLA_FOLD_UPPER } ident_fold;
+
 	/* ---- expressions ---- */
 	const char *true_literal;      /* "TRUE" / "1" */
 	const char *false_literal;     /* "FALSE" / "0" */
@@ -93,6 +106,21 @@ struct dla_dialect {
 	 * the canonical form already (datetime()/strftime() would drop or pad
 	 * the fraction and break text equality). */
 	void (*cast_timestamp)(struct dla_buf *b, const char *expr);
+	/* Appends expr converted to a value of type t as a column of type t
+	 * stores it, so that a value staged from the source compares equal to
+	 * the same value stored in the target whatever the source's own type
+	 * (or lack of one: docs/SCD.md "Column types").  PostgreSQL and
+	 * Snowflake: CAST(expr AS t), text without a length (a cast to
+	 * VARCHAR(n) would cut silently).  SQLite converts without losing
+	 * anything, as a column's affinity does: numbers to text for TEXT and
+	 * DATE, times to the canonical "YYYY-MM-DD HH:MM:SS[.ffffff]" for
+	 * TIMESTAMP (a date gets 00:00:00, 'T' becomes ' ', an offset or Z is
+	 * converted to UTC, the fraction at most six digits without trailing
+	 * zeros, as timeutil.c writes times); numeric
+	 * types unchanged (their affinity converts text that is a number when
+	 * stored, and when compared with a numeric column).  expr may be
+	 * repeated: pass a column reference, never a parameter. */
+	void (*convert)(struct dla_buf *b, const char *expr, const struct dla_coltype *t);
 	/* Appends the current UTC time as a timestamp expression. */
 	void (*now_utc)(struct dla_buf *b);
 	/* Appends the timestamp expr minus seconds seconds (an incremental
@@ -119,6 +147,31 @@ struct dla_dialect {
 	 * versus numeric (INTEGER, DECIMAL, FLOAT, BOOLEAN). */
 	bool (*type_compatible)(const struct dla_coltype *have,
 				const struct dla_coltype *want);
+
+	/* A query returning (column_name, declared_type) of a relation in
+	 * column order, declared_type '' for a column whose type the engine
+	 * does not know (SQLite: a view column computed by an expression, a
+	 * CREATE TABLE AS column over one, an untyped table column); schema
+	 * NULL names a dla view in views_schema.  NULL where the driver's
+	 * description of a query (SQLDescribeCol) gives every column's real
+	 * type (PostgreSQL, Snowflake).  load.c then reads each undeclared
+	 * column's type from the target, or from the values (value_type_probe). */
+	void (*declared_types_query)(struct dla_buf *b, const char *schema,
+				     const char *table, const char *views_schema);
+	/* Appends an aggregate over expr telling the kind of its values:
+	 * 1 all integers, 2 numbers some not integers, 3 anything else (text,
+	 * blobs), NULL when no value is non-NULL.  NULL with
+	 * declared_types_query. */
+	void (*value_type_probe)(struct dla_buf *b, const char *expr);
+	/* True when CREATE TABLE AS gives a column computed by an expression
+	 * no type (SQLite): a stage whose values must compare as the target's
+	 * then is created with the target's column types and filled by INSERT
+	 * ... SELECT, so the engine's own conversion rules apply to it. */
+	bool typed_stage;
+	/* True when dates and timestamps are stored as text (SQLite): any
+	 * spelling can sit in a TIMESTAMP column, so a time read from the
+	 * source is converted (convert) even when its column is a TIMESTAMP. */
+	bool times_as_text;
 
 	/* ---- DDL ---- */
 	/* Statements making schema usable on this connection: SQLite ATTACHes
@@ -220,11 +273,29 @@ struct dla_dialect {
 	void (*set_query_tag)(struct dla_buf *b, const char *tag);
 	/* True when DDL implicitly commits (Snowflake): templates then put all
 	 * DDL before the first DML of a node, which they do on every engine
-	 * anyway; the runner uses this only to decide whether a failure after
-	 * DDL can roll the DDL back. */
+	 * anyway; the runner uses this to decide whether a failure after DDL
+	 * can roll the DDL back, and a fact load to ask whether a lookup key
+	 * column an earlier, failed load added still holds NULL (load.c). */
 	bool ddl_commits;
 	/* What a PRIMARY KEY enforces. */
 	enum dla_key_enforcement primary_key;
+	/* A statement inside a node's transaction after which no other
+	 * transaction writes schema.table until this one ends, and whose
+	 * next statements see every row committed before it returned: taken
+	 * before numbering new rows from the table's largest surrogate key
+	 * `key` (a fact's inferred members, docs/FACTS.md), so two loads
+	 * inferring into one dimension take turns instead of numbering the
+	 * same keys.  PostgreSQL: LOCK TABLE ... IN SHARE ROW EXCLUSIVE MODE
+	 * (conflicts with itself and with INSERT, UPDATE, DELETE; readers go
+	 * on; a READ COMMITTED statement takes its snapshot when it starts).
+	 * Snowflake: an UPDATE of the table matching no row (key < -1: keys
+	 * are positive, the unknown member -1), since UPDATE, DELETE and
+	 * MERGE hold the table's lock to the end of the transaction and wait
+	 * for each other, where INSERTs do not.  Nothing on SQLite, whose
+	 * writers take turns on the file (appends nothing: the caller skips
+	 * the empty statement). */
+	void (*lock_table_writes)(struct dla_buf *b, const char *schema,
+				  const char *table, const char *key);
 	/* One statement per ODBC call (every engine: dla never sends several
 	 * statements in one call). */
 
@@ -265,6 +336,9 @@ void dla_dialect_std_quote_literal(struct dla_buf *b, const char *text);
 void dla_dialect_std_relation(struct dla_buf *b, const char *schema, const char *table);
 void dla_dialect_no_query_tag(struct dla_buf *b, const char *tag);
 void dla_dialect_no_advisory_lock(struct dla_buf *b, long long key);
+/* lock_table_writes for engines with one writer per database (nothing). */
+void dla_dialect_no_table_lock(struct dla_buf *b, const char *schema, const char *table,
+			       const char *key);
 /* Appends select_sql without trailing whitespace and ';'s (a view file may
  * end with "...;\n"). */
 void dla_dialect_add_select(struct dla_buf *b, const char *select_sql);
@@ -313,6 +387,10 @@ struct dla_type_words {
 };
 void dla_dialect_spell_type(struct dla_buf *b, const struct dla_coltype *t,
 			    const struct dla_type_words *words);
+/* convert for engines whose types are real: "CAST(expr AS <t in words>)",
+ * text without a length. */
+void dla_dialect_cast_words(struct dla_buf *b, const char *expr, const struct dla_coltype *t,
+			    const struct dla_type_words *words);
 /* "ALTER TABLE schema.table ADD COLUMN column <type in words>" */
 void dla_dialect_add_column_words(struct dla_buf *b, const char *schema, const char *table,
 				  const char *column, const struct dla_coltype *t,
@@ -344,6 +422,13 @@ void dla_dialect_no_view_search_path(struct dla_buf *b, const char *views_schema
 extern const struct dla_dialect dla_dialect_sqlite;
 extern const struct dla_dialect dla_dialect_postgres;
 extern const struct dla_dialect dla_dialect_snowflake;
+
+/* NULL when name can be written unquoted on d and means the column of that
+ * name; else why not, as a phrase for an error message ("is a reserved
+ * word on postgres", "is 70 bytes long, over postgres's limit of 63",
+ * "has upper-case letters, which postgres folds to lower case unless the
+ * name is quoted"), in a static buffer of the calling thread. */
+const char *dla_dialect_ident_problem(const struct dla_dialect *d, const char *name);
 
 /* The dialect called name, or NULL.  The only place that maps names. */
 const struct dla_dialect *dla_dialect_find(const char *name);

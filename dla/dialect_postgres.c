@@ -44,6 +44,18 @@ static void pg_type_name(struct dla_buf *b, const struct dla_coltype *t)
 	dla_dialect_spell_type(b, t, &pg_words);
 }
 
+/* A time through timestamptz and back at UTC: a text value's offset is
+ * honoured (a cast of '...+02:00' to timestamp would drop it), a
+ * timestamptz becomes its UTC wall-clock time, and a timestamp or a date
+ * is read in the session's time zone, which dla pins to UTC. */
+static void pg_convert(struct dla_buf *b, const char *expr, const struct dla_coltype *t)
+{
+	if (t->type == DLA_TYPE_TIMESTAMP)
+		dla_buf_addf(b, "(CAST(%s AS TIMESTAMPTZ) AT TIME ZONE 'UTC')", expr);
+	else
+		dla_dialect_cast_words(b, expr, t, &pg_words);
+}
+
 /* psqlODBC describes an unconstrained numeric (and numeric expressions
  * such as sum(bigint) or 1.5) as NUMERIC(28,6): taken as unconstrained.
  * Note: with psqlODBC's default BoolsAsChar=1 a boolean is described as
@@ -184,6 +196,33 @@ static void pg_try_advisory_lock(struct dla_buf *b, long long key)
 	dla_buf_addf(b, "SELECT pg_try_advisory_lock(%lld)", key);
 }
 
+/* PostgreSQL's reserved keywords and those that can be a function or type
+ * name but not a column name (pg_get_keywords() catcode 'R' and 'T';
+ * tests/unit/test_db_sqlite.c compares this list with the server's). */
+static const char *const pg_reserved[] = {
+	"ALL", "ANALYSE", "ANALYZE", "AND", "ANY", "ARRAY", "AS", "ASC", "ASYMMETRIC",
+	"AUTHORIZATION", "BINARY", "BOTH", "CASE", "CAST", "CHECK", "COLLATE", "COLLATION",
+	"COLUMN", "CONCURRENTLY", "CONSTRAINT", "CREATE", "CROSS", "CURRENT_CATALOG",
+	"CURRENT_DATE", "CURRENT_ROLE", "CURRENT_SCHEMA", "CURRENT_TIME", "CURRENT_TIMESTAMP",
+	"CURRENT_USER", "DEFAULT", "DEFERRABLE", "DESC", "DISTINCT", "DO", "ELSE", "END",
+	"EXCEPT", "FALSE", "FETCH", "FOR", "FOREIGN", "FREEZE", "FROM", "FULL", "GRANT",
+	"GROUP", "HAVING", "ILIKE", "IN", "INITIALLY", "INNER", "INTERSECT", "INTO", "IS",
+	"ISNULL", "JOIN", "LATERAL", "LEADING", "LEFT", "LIKE", "LIMIT", "LOCALTIME",
+	"LOCALTIMESTAMP", "NATURAL", "NOT", "NOTNULL", "NULL", "OFFSET", "ON", "ONLY", "OR",
+	"ORDER", "OUTER", "OVERLAPS", "PLACING", "PRIMARY", "REFERENCES", "RETURNING",
+	"RIGHT", "SELECT", "SESSION_USER", "SIMILAR", "SOME", "SYMMETRIC", "TABLE",
+	"TABLESAMPLE", "THEN", "TO", "TRAILING", "TRUE", "UNION", "UNIQUE", "USER", "USING",
+	"VARIADIC", "VERBOSE", "WHEN", "WHERE", "WINDOW", "WITH", NULL
+};
+
+static void pg_lock_table_writes(struct dla_buf *b, const char *schema, const char *table,
+				 const char *key)
+{
+	dla_buf_adds(b, "LOCK TABLE ");
+	dla_dialect_std_relation(b, schema, table);
+	dla_buf_adds(b, " IN SHARE ROW EXCLUSIVE MODE");
+}
+
 const struct dla_dialect dla_dialect_postgres = {
 	.name = "postgres",
 	.quote_ident = dla_dialect_std_quote_ident,
@@ -191,6 +230,9 @@ const struct dla_dialect dla_dialect_postgres = {
 	.timestamp_literal = pg_timestamp_literal,
 	.relation = dla_dialect_std_relation,
 	.view_relation = dla_dialect_std_relation,
+	.max_ident_bytes = 63,
+	.reserved_words = pg_reserved,
+	.ident_fold = DLA_FOLD_LOWER,
 	.true_literal = "TRUE",
 	.false_literal = "FALSE",
 	.null_safe_distinct = dla_dialect_std_null_safe_distinct,
@@ -198,6 +240,11 @@ const struct dla_dialect dla_dialect_postgres = {
 	.now_utc = pg_now_utc,
 	.timestamp_minus_seconds = pg_timestamp_minus_seconds,
 	.type_name = pg_type_name,
+	.convert = pg_convert,
+	.declared_types_query = NULL,
+	.value_type_probe = NULL,
+	.typed_stage = false,
+	.times_as_text = false,
 	.from_odbc = pg_from_odbc,
 	.type_compatible = dla_dialect_compatible_generic,
 	.create_schema = dla_dialect_std_create_schema,
@@ -219,5 +266,6 @@ const struct dla_dialect dla_dialect_postgres = {
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
 	.primary_key = DLA_KEY_UNIQUE_NOT_NULL,
+	.lock_table_writes = pg_lock_table_writes,
 	.try_advisory_lock = pg_try_advisory_lock,
 };

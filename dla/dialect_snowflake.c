@@ -50,6 +50,19 @@ static void sf_type_name(struct dla_buf *b, const struct dla_coltype *t)
 	dla_dialect_spell_type(b, t, &sf_words);
 }
 
+/* A time through TIMESTAMP_TZ and CONVERT_TIMEZONE to UTC: a TZ or LTZ
+ * value, or text with an offset, keeps its instant (a plain cast to
+ * TIMESTAMP_NTZ keeps the wall-clock time and drops the offset); NTZ and
+ * dates are read in the session's time zone, which dla pins to UTC. */
+static void sf_convert(struct dla_buf *b, const char *expr, const struct dla_coltype *t)
+{
+	if (t->type == DLA_TYPE_TIMESTAMP)
+		dla_buf_addf(b, "CAST(CONVERT_TIMEZONE('UTC', CAST(%s AS TIMESTAMP_TZ)) AS "
+			     "TIMESTAMP_NTZ)", expr);
+	else
+		dla_dialect_cast_words(b, expr, t, &sf_words);
+}
+
 /* Snowflake's maximum VARCHAR length: the same as no length. */
 #define SF_VARCHAR_MAX 16777216UL
 
@@ -153,6 +166,34 @@ static void sf_set_query_tag(struct dla_buf *b, const char *tag)
 	dla_dialect_std_quote_literal(b, tag);
 }
 
+/* Snowflake's reserved keywords (its "Reserved & limited keywords" page:
+ * the ANSI reserved words it keeps, ASC, DESC, MINUS, QUALIFY, REGEXP,
+ * RLIKE, SOME, START, INCREMENT ...), those it refuses as column names or
+ * column references included. */
+static const char *const sf_reserved[] = {
+	"ACCOUNT", "ALL", "ALTER", "AND", "ANY", "AS", "ASC", "BETWEEN", "BY", "CASE",
+	"CAST", "CHECK", "COLUMN", "CONNECT", "CONNECTION", "CONSTRAINT", "CREATE", "CROSS",
+	"CURRENT", "CURRENT_DATE", "CURRENT_TIME", "CURRENT_TIMESTAMP", "CURRENT_USER",
+	"DATABASE", "DELETE", "DESC", "DISTINCT", "DROP", "ELSE", "EXISTS", "FALSE",
+	"FOLLOWING", "FOR", "FROM", "FULL", "GRANT", "GROUP", "GSCLUSTER", "HAVING", "ILIKE",
+	"IN", "INCREMENT", "INNER", "INSERT", "INTERSECT", "INTO", "IS", "ISSUE", "JOIN",
+	"LATERAL", "LEFT", "LIKE", "LOCALTIME", "LOCALTIMESTAMP", "MINUS", "NATURAL", "NOT",
+	"NULL", "OF", "ON", "OR", "ORDER", "ORGANIZATION", "QUALIFY", "REGEXP", "REVOKE",
+	"RIGHT", "RLIKE", "ROW", "ROWS", "SAMPLE", "SCHEMA", "SELECT", "SET", "SOME", "START",
+	"TABLE", "TABLESAMPLE", "THEN", "TO", "TRIGGER", "TRUE", "TRY_CAST", "UNION",
+	"UNIQUE", "UPDATE", "USING", "VALUES", "VIEW", "WHEN", "WHENEVER", "WHERE", "WINDOW",
+	"WITH", NULL
+};
+
+/* An UPDATE matching no row: the table's DML lock, held to the commit. */
+static void sf_lock_table_writes(struct dla_buf *b, const char *schema, const char *table,
+				 const char *key)
+{
+	dla_buf_adds(b, "UPDATE ");
+	dla_dialect_std_relation(b, schema, table);
+	dla_buf_addf(b, " SET %s = %s WHERE %s < -1", key, key, key);
+}
+
 const struct dla_dialect dla_dialect_snowflake = {
 	.name = "snowflake",
 	.quote_ident = dla_dialect_std_quote_ident,
@@ -160,6 +201,9 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.timestamp_literal = sf_timestamp_literal,
 	.relation = dla_dialect_std_relation,
 	.view_relation = dla_dialect_std_relation,
+	.max_ident_bytes = 255,
+	.reserved_words = sf_reserved,
+	.ident_fold = DLA_FOLD_UPPER,
 	.true_literal = "TRUE",
 	.false_literal = "FALSE",
 	.null_safe_distinct = dla_dialect_std_null_safe_distinct,
@@ -167,6 +211,11 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.now_utc = sf_now_utc,
 	.timestamp_minus_seconds = sf_timestamp_minus_seconds,
 	.type_name = sf_type_name,
+	.convert = sf_convert,
+	.declared_types_query = NULL,
+	.value_type_probe = NULL,
+	.typed_stage = false,
+	.times_as_text = false,
 	.from_odbc = sf_from_odbc,
 	.type_compatible = dla_dialect_compatible_generic,
 	.create_schema = dla_dialect_std_create_schema,
@@ -185,5 +234,6 @@ const struct dla_dialect dla_dialect_snowflake = {
 	.set_query_tag = sf_set_query_tag,
 	.ddl_commits = true,
 	.primary_key = DLA_KEY_NOT_ENFORCED,
+	.lock_table_writes = sf_lock_table_writes,
 	.try_advisory_lock = dla_dialect_no_advisory_lock,
 };

@@ -34,6 +34,64 @@ static void sqlite_cast_timestamp(struct dla_buf *b, const char *expr)
 	dla_buf_addf(b, "(%s)", expr);
 }
 
+#define DATE_GLOB "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
+
+/* A time as canonical text, whatever spelling the source stored: a date
+ * gets 00:00:00, a 'T' separator becomes ' ', a missing seconds field :00,
+ * the fraction keeps at most six digits without trailing zeros (none when
+ * zero: timeutil.c's one spelling per instant), an offset or Z is
+ * converted to UTC (by strftime, to the millisecond).  Values that are not text, or text that is no time, pass
+ * unchanged.  The canonical form without a fraction, the common case, is
+ * tested first and costs least. */
+static void sqlite_timestamp_text(struct dla_buf *b, const char *x)
+{
+	dla_buf_addf(b, "CASE WHEN typeof(%s) <> 'text' THEN %s\n"
+		     "     WHEN length(%s) = 19 AND substr(%s, 11, 1) = ' ' THEN %s\n"
+		     "     WHEN %s GLOB '" DATE_GLOB "' THEN %s || ' 00:00:00'\n"
+		     "     WHEN NOT %s GLOB '" DATE_GLOB "[ T][0-9][0-9]:[0-9][0-9]*' THEN %s\n",
+		     x, x, x, x, x, x, x, x, x);
+	dla_buf_addf(b, "     WHEN substr(%s, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim("
+		     "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s), '0'), '.'), %s)\n", x, x, x);
+	dla_buf_addf(b, "     WHEN length(%s) = 16 THEN substr(%s, 1, 10) || ' ' || "
+		     "substr(%s, 12) || ':00'\n", x, x, x);
+	dla_buf_addf(b, "     ELSE substr(%s, 1, 10) || ' ' || substr(%s, 12, 8) || CASE WHEN "
+		     "substr(%s, 20, 1) = '.' AND rtrim(substr(%s, 21, 6), '0') <> '' THEN "
+		     "'.' || rtrim(substr(%s, 21, 6), '0') ELSE '' END END", x, x, x, x, x);
+}
+
+/* What a column of type t would store (dialect.h convert): TEXT affinity
+ * turns numbers into text and keeps everything else; times are made
+ * canonical; numeric affinities are left to the column (and to the
+ * comparison with a numeric column), which convert only text that is a
+ * number, where CAST would turn '12abc' into 12 and 'n/a' into 0. */
+static void sqlite_convert(struct dla_buf *b, const char *x, const struct dla_coltype *t)
+{
+	switch (t->type) {
+	case DLA_TYPE_TIMESTAMP:
+		dla_buf_adds(b, "(");
+		sqlite_timestamp_text(b, x);
+		dla_buf_adds(b, ")");
+		break;
+	case DLA_TYPE_TEXT:
+	case DLA_TYPE_DATE:
+		dla_buf_addf(b, "(CASE WHEN typeof(%s) IN ('integer', 'real') THEN CAST(%s AS TEXT) "
+			     "ELSE %s END)", x, x, x);
+		break;
+	case DLA_TYPE_INTEGER:
+	case DLA_TYPE_DECIMAL:
+	case DLA_TYPE_FLOAT:
+	case DLA_TYPE_BOOLEAN:
+		dla_buf_adds(b, x);
+		break;
+	}
+}
+
+static void sqlite_value_type_probe(struct dla_buf *b, const char *x)
+{
+	dla_buf_addf(b, "MAX(CASE typeof(%s) WHEN 'null' THEN NULL WHEN 'integer' THEN 1 "
+		     "WHEN 'real' THEN 2 ELSE 3 END)", x);
+}
+
 static void sqlite_now_utc(struct dla_buf *b)
 {
 	dla_buf_adds(b, "strftime('%Y-%m-%d %H:%M:%S','now')");
@@ -147,6 +205,15 @@ static void sqlite_columns_query(struct dla_buf *b, const char *schema, const ch
 	dla_buf_adds(b, " ORDER BY cid");
 }
 
+/* pragma_table_info gives a view's or table's declared types, '' for a
+ * column computed by an expression (or declared without a type); dla
+ * views are TEMP views. */
+static void sqlite_declared_types_query(struct dla_buf *b, const char *schema,
+					const char *table, const char *views_schema)
+{
+	sqlite_columns_query(b, schema ? schema : "temp", table);
+}
+
 /* Unique indexes from pragma_index_list (origin 'pk' and 'u' included),
  * and the INTEGER PRIMARY KEY, which is the rowid and has no index. */
 static void sqlite_unique_keys_query(struct dla_buf *b, const char *schema, const char *table)
@@ -231,6 +298,21 @@ static void sqlite_session_setup(struct dla_stmts *out)
 			  "PRAGMA journal_mode = DELETE", NULL);
 }
 
+/* Keywords SQLite's grammar does not take back as names (no %fallback to
+ * ID in its parse.y), and CURRENT_DATE / CURRENT_TIME / CURRENT_TIMESTAMP,
+ * which it accepts as names but reads as the current time.  Checked
+ * against the engine by tests/unit/test_db_sqlite.c. */
+static const char *const sqlite_reserved[] = {
+	"ADD", "ALL", "ALTER", "AND", "AS", "AUTOINCREMENT", "BETWEEN", "CASE", "CHECK",
+	"COLLATE", "COMMIT", "CONSTRAINT", "CREATE", "CURRENT_DATE", "CURRENT_TIME",
+	"CURRENT_TIMESTAMP", "DEFAULT", "DEFERRABLE", "DELETE", "DISTINCT", "DROP", "ELSE",
+	"ESCAPE", "EXCEPT", "EXISTS", "FOREIGN", "FROM", "GROUP", "HAVING", "IN", "INDEX",
+	"INSERT", "INTERSECT", "INTO", "IS", "ISNULL", "LIMIT", "NOT", "NOTNULL", "NULL",
+	"ON", "OR", "ORDER", "PRIMARY", "REFERENCES", "RETURNING", "SELECT", "SET", "TABLE",
+	"THEN", "TO", "TRANSACTION", "UNION", "UNIQUE", "UPDATE", "USING", "VALUES", "WHEN",
+	"WHERE", NULL
+};
+
 const struct dla_dialect dla_dialect_sqlite = {
 	.name = "sqlite",
 	.quote_ident = dla_dialect_std_quote_ident,
@@ -238,6 +320,9 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.timestamp_literal = dla_dialect_std_quote_literal,   /* TEXT */
 	.relation = dla_dialect_std_relation,
 	.view_relation = sqlite_view_relation,
+	.max_ident_bytes = 0,
+	.reserved_words = sqlite_reserved,
+	.ident_fold = DLA_FOLD_NONE,
 	.true_literal = "1",
 	.false_literal = "0",
 	.null_safe_distinct = sqlite_null_safe_distinct,
@@ -245,6 +330,11 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.now_utc = sqlite_now_utc,
 	.timestamp_minus_seconds = sqlite_timestamp_minus_seconds,
 	.type_name = sqlite_type_name,
+	.convert = sqlite_convert,
+	.declared_types_query = sqlite_declared_types_query,
+	.value_type_probe = sqlite_value_type_probe,
+	.typed_stage = true,
+	.times_as_text = true,
 	.from_odbc = sqlite_from_odbc,
 	.type_compatible = sqlite_type_compatible,
 	.create_schema = sqlite_create_schema,
@@ -265,5 +355,6 @@ const struct dla_dialect dla_dialect_sqlite = {
 	.set_query_tag = dla_dialect_no_query_tag,
 	.ddl_commits = false,
 	.primary_key = DLA_KEY_UNIQUE,
+	.lock_table_writes = dla_dialect_no_table_lock,
 	.try_advisory_lock = dla_dialect_no_advisory_lock,
 };

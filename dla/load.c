@@ -4,7 +4,10 @@
  */
 #include "load.h"
 #include "alloc.h"
+#include "regex.h"
 #include "sqlgen.h"
+#include "sqlgen_common.h"
+#include "regex.h"
 
 #include <string.h>
 #include <strings.h>
@@ -97,6 +100,17 @@ static void column_list_release(struct column_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static bool odbc_character(int sql_type)
+{
+	switch (sql_type) {
+	case DLA_ODBC_CHAR: case DLA_ODBC_VARCHAR: case DLA_ODBC_LONGVARCHAR:
+	case DLA_ODBC_WCHAR: case DLA_ODBC_WVARCHAR: case DLA_ODBC_WLONGVARCHAR:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static enum dla_code describe_source(struct dla_warehouse *wh, const char *relation_sql,
 				     struct column_list *out, struct dla_buf *errmsg,
 				     struct dla_db_error *dberr)
@@ -131,6 +145,11 @@ static enum dla_code describe_source(struct dla_warehouse *wh, const char *relat
 		}
 		out->items[i].name = out->names[i];
 		wh->dialect->from_odbc(&cols[i], &out->items[i].type);
+		/* a type dla has no logical type for (uuid, json, interval,
+		 * binary ...) is stored as text: its values are converted to
+		 * text, so they compare with the stored text (docs/SCD.md) */
+		out->items[i].undeclared = out->items[i].type.type == DLA_TYPE_TEXT &&
+					   !odbc_character(cols[i].sql_type);
 	}
 	out->n = n;
 	dla_db_columns_free(cols, n);
@@ -264,6 +283,104 @@ static enum dla_code target_columns(struct dla_warehouse *wh, const char *schema
 	return DLA_OK;
 }
 
+/* The declared types of the source node's columns where the driver's
+ * description is not exact (dialect declared_types_query: SQLite describes
+ * every expression column as text).  A declared type replaces the
+ * described one; a column without one (an expression in a view, a
+ * CREATE TABLE AS column over one, an untyped table column) is marked
+ * undeclared and takes the target's type when the target has the column,
+ * else the type its values have now (value_type_probe, one read of the
+ * source): all integers INTEGER, numbers DECIMAL (unconstrained: SQLite
+ * keeps 2 an integer and 1.5 a real there), anything else or no value at
+ * all TEXT (docs/SCD.md "Column types"). */
+static enum dla_code declared_source_types(struct dla_warehouse *wh,
+					   const struct dla_project *p,
+					   const struct dla_node *node,
+					   const char *relation_sql, struct column_list *src,
+					   const struct column_list *tgt, struct dla_buf *errmsg,
+					   struct dla_db_error *dberr)
+{
+	const struct dla_dialect *d = wh->dialect;
+	struct dla_buf q = DLA_BUF_INIT;
+	struct dla_db_result *res = NULL;
+	const char *schema = NULL, *table = node->name;
+	size_t n_probe = 0;
+	enum dla_code rc;
+
+	if (!d->declared_types_query || !d->value_type_probe || src->n == 0)
+		return DLA_OK;
+	if (!dla_node_table(node, &schema, &table))
+		table = node->name;
+	d->declared_types_query(&q, schema, table, p->views_schema);
+	if (dla_buf_failed(&q))
+		return DLA_ERR_NOMEM;
+	rc = dla_db_query(wh->db, q.buf, NULL, 0, &res, dberr);
+	dla_buf_release(&q);
+	if (rc != DLA_OK) {
+		dla_buf_addf(errmsg, "cannot read the declared column types of %s: %s",
+			     relation_sql, dberr ? dberr->message : dla_strerror(rc));
+		return rc;
+	}
+	for (size_t i = 0; i < src->n; i++) {
+		struct dla_column *c = &src->items[i];
+		const struct dla_column *have;
+		const char *declared = NULL;
+
+		for (size_t r = 0; r < res->n_rows && !declared; r++)
+			if (dla_db_cell(res, r, 0) && !strcasecmp(dla_db_cell(res, r, 0), c->name))
+				declared = dla_db_cell(res, r, 1) ? dla_db_cell(res, r, 1) : "";
+		if (!declared)
+			continue;   /* keep the driver's description */
+		if (*declared) {
+			struct dla_coltype t;
+			if (d->parse_type(declared, &t)) {
+				c->type = t;
+				c->undeclared = false;
+			}
+			continue;
+		}
+		c->undeclared = true;
+		have = dla_sqlgen_find_column(tgt->items, tgt->n, c->name);
+		if (have) {
+			c->type = have->type;
+			continue;
+		}
+		if (!dla_ident_valid(c->name))
+			continue;   /* the generator refuses it, naming it */
+		dla_buf_adds(&q, n_probe++ ? ", " : "SELECT ");
+		d->value_type_probe(&q, c->name);
+	}
+	dla_db_result_free(res);
+	if (n_probe == 0)
+		return DLA_OK;
+	dla_buf_addf(&q, " FROM %s", relation_sql);
+	if (dla_buf_failed(&q))
+		return DLA_ERR_NOMEM;
+	rc = dla_db_query(wh->db, q.buf, NULL, 0, &res, dberr);
+	dla_buf_release(&q);
+	if (rc != DLA_OK) {
+		dla_buf_addf(errmsg, "cannot read the kinds of values of %s: %s", relation_sql,
+			     dberr ? dberr->message : dla_strerror(rc));
+		return rc;
+	}
+	for (size_t i = 0, k = 0; i < src->n && res->n_rows == 1; i++) {
+		struct dla_column *c = &src->items[i];
+		const char *kind;
+
+		if (!c->undeclared || !dla_ident_valid(c->name) ||
+		    dla_sqlgen_find_column(tgt->items, tgt->n, c->name))
+			continue;
+		kind = dla_db_cell(res, 0, k++);
+		c->type = (struct dla_coltype){ DLA_TYPE_TEXT, 0, 0 };
+		if (kind && !strcmp(kind, "1"))
+			c->type.type = DLA_TYPE_INTEGER;
+		else if (kind && !strcmp(kind, "2"))
+			c->type.type = DLA_TYPE_DECIMAL;   /* keeps 2 as 2, 1.5 as 1.5 */
+	}
+	dla_db_result_free(res);
+	return DLA_OK;
+}
+
 /* True when some fact looks dim up with on_missing: infer. */
 static bool dimension_inferred(const struct dla_project *p, const char *dim)
 {
@@ -346,6 +463,9 @@ static enum dla_code prepare_dimension(struct dla_warehouse *wh,
 	rc = describe_source(wh, source_sql.buf, &src, errmsg, dberr);
 	if (rc == DLA_OK)
 		rc = target_columns(wh, dim->schema, dim->name, &tgt, errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = declared_source_types(wh, w->project, &dag->nodes[src_node], source_sql.buf,
+					   &src, &tgt, errmsg, dberr);
 	if (rc == DLA_OK) {
 		memset(&in, 0, sizeof(in));
 		in.project = w->project;
@@ -419,6 +539,38 @@ static enum dla_code read_lookup_columns(struct dla_warehouse *wh, const struct 
 	return DLA_OK;
 }
 
+/* On an engine whose DDL commits (dialect ddl_commits), a fact load that
+ * failed after adding a lookup's key column left the column in the table,
+ * NULL in the rows it had: such a key must still be filled (sqlgen.h
+ * key_unfilled).  Elsewhere the ADD COLUMN rolls back with the load and an
+ * absent column says it all, so nothing is read. */
+static enum dla_code read_unfilled_keys(struct dla_warehouse *wh, const struct dla_fact *fact,
+					const struct column_list *tgt,
+					struct lookup_columns *lc, struct dla_buf *errmsg,
+					struct dla_db_error *dberr)
+{
+	enum dla_code rc = DLA_OK;
+
+	if (!wh->dialect->ddl_commits)
+		return DLA_OK;
+	for (size_t i = 0; i < lc->n && rc == DLA_OK; i++) {
+		const char *key = lc->items[i].key;
+		struct dla_buf q = DLA_BUF_INIT;
+		bool in_table = false;
+
+		for (size_t c = 0; key && c < tgt->n && !in_table; c++)
+			in_table = strcasecmp(tgt->items[c].name, key) == 0;
+		if (!in_table || !dla_ident_valid(key))
+			continue;   /* new (or invalid: the generator says so) */
+		dla_buf_adds(&q, "SELECT 1 FROM ");
+		wh->dialect->relation(&q, fact->schema, fact->name);
+		dla_buf_addf(&q, " WHERE %s IS NULL LIMIT 1", key);
+		rc = returns_rows(wh, &q, &lc->items[i].key_unfilled, "the lookup keys of ",
+				  fact->schema, fact->name, errmsg, dberr);
+	}
+	return rc;
+}
+
 /* Whether the fact table has a row: the generator offers a load without a
  * stage for an empty target (sqlgen_fact.c).  Read before the node's
  * transaction; a row another session adds meanwhile makes the insert fail
@@ -456,7 +608,12 @@ static enum dla_code prepare_fact(struct dla_warehouse *wh, const struct dla_nod
 	if (rc == DLA_OK)
 		rc = target_columns(wh, fact->schema, fact->name, &tgt, errmsg, dberr);
 	if (rc == DLA_OK)
+		rc = declared_source_types(wh, w->project, &dag->nodes[src_node], source_sql.buf,
+					   &src, &tgt, errmsg, dberr);
+	if (rc == DLA_OK)
 		rc = read_lookup_columns(wh, dag, fact, &lc, errmsg, dberr);
+	if (rc == DLA_OK)
+		rc = read_unfilled_keys(wh, fact, &tgt, &lc, errmsg, dberr);
 	memset(&in, 0, sizeof(in));
 	(void)dla_node_table(&dag->nodes[src_node], &in.source_schema, &in.source_table);
 	if (rc == DLA_OK)

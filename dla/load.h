@@ -19,7 +19,9 @@
  *              columns changed)
  *   dimension  sqlgen_dim (docs/SCD.md)
  *   fact       sqlgen_fact (docs/FACTS.md); also reads the columns of
- *              every looked-up dimension table
+ *              every looked-up dimension table and, where DDL commits
+ *              (dialect ddl_commits), whether a lookup key column of the
+ *              fact holds a NULL (sqlgen.h key_unfilled)
  *   source, exposure   nothing to execute (empty statement list)
  */
 #ifndef DLA_LOAD_H

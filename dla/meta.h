@@ -233,8 +233,9 @@ void dla_meta_statements(const struct dla_meta *m, struct dla_stmts *out);
 
 /*
  * Time helpers (UTC, timeutil.c).  The canonical form is
- * "YYYY-MM-DD HH:MM:SS" plus ".ffffff" (always six digits) when the
- * fraction is not zero: one spelling per instant, so canonical texts compare
+ * "YYYY-MM-DD HH:MM:SS" plus '.' and at most six digits without trailing
+ * zeros when the fraction is not zero ("12:30:00.5", as PostgreSQL prints
+ * it): one spelling per instant, so canonical texts compare
  * and sort like the times they stand for (SQLite stores them as text).
  * dla_time_now formats the current time with microseconds; dla_time_add
  * adds seconds to a timestamp (any form dla_time_parse accepts);

@@ -1,8 +1,8 @@
 /*
  * project.h - the in-memory model of a dla project and its loader.
  *
- * A project is dla.yml + models/<dir>/<name>.yml + views/<name>.sql (../shared/SPEC.md
- * sections 2 and 3).  dla_project_load() reads all of it, checks every spec
+ * A project is dla.yml + models/<dir>/<name>.yml + views/<name>.sql (README.md,
+ * docs/SCD.md, docs/FACTS.md).  dla_project_load() reads all of it, checks every spec
  * it can check without a database or the DAG (keys, types, identifiers,
  * enums, duplicates inside a spec, duplicate node names), and collects every
  * problem as a diagnostic instead of stopping at the first one.  Reference

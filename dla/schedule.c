@@ -1,7 +1,7 @@
 /*
  * schedule.c - node priorities (longest weighted path to the end of the
- * DAG) and the ready queue of a parallel run, with failure propagation
- * (schedule.h).
+ * DAG) and the ready queue of a parallel run, with failure propagation and
+ * one writer per table (schedule.h).
  */
 #include "schedule.h"
 #include "alloc.h"
@@ -194,8 +194,11 @@ enum dla_code dla_sched_init(struct dla_sched *s, const struct dla_dag *dag,
 	s->heap = dla_calloc(n, sizeof(*s->heap));
 	s->skipped = dla_calloc(n, sizeof(*s->skipped));
 	s->work = dla_calloc(n, sizeof(*s->work));
+	s->writers = dla_calloc(n, sizeof(*s->writers));
+	s->claimed = dla_calloc(n, sizeof(*s->claimed));
+	s->held = dla_calloc(n, sizeof(*s->held));
 	if (!s->state || !s->waiting_on || !s->cause || !s->ready_at || !s->heap ||
-	    !s->skipped || !s->work) {
+	    !s->skipped || !s->work || !s->writers || !s->claimed || !s->held) {
 		dla_sched_release(s);
 		return DLA_ERR_NOMEM;
 	}
@@ -223,16 +226,76 @@ void dla_sched_release(struct dla_sched *s)
 	dla_free(s->heap);
 	dla_free(s->skipped);
 	dla_free(s->work);
+	dla_free(s->writers);
+	dla_free(s->claimed);
+	dla_free(s->held);
 	memset(s, 0, sizeof(*s));
 }
 
+/* ---- one writer per table ---------------------------------------------- */
+
+/* True when a table of node is written by a running node or claimed by a
+ * better ready node held back. */
+static bool must_wait(const struct dla_sched *s, size_t node)
+{
+	const struct dla_node *n = &s->dag->nodes[node];
+
+	for (size_t k = 0; k < n->n_writes; k++)
+		if (s->writers[n->writes[k]] || s->claimed[n->writes[k]])
+			return true;
+	return false;
+}
+
+static void claim(struct dla_sched *s, size_t node, bool on)
+{
+	const struct dla_node *n = &s->dag->nodes[node];
+
+	for (size_t k = 0; k < n->n_writes; k++)
+		s->claimed[n->writes[k]] = on;
+}
+
+static void write_tables(struct dla_sched *s, size_t node, bool start)
+{
+	const struct dla_node *n = &s->dag->nodes[node];
+
+	for (size_t k = 0; k < n->n_writes; k++) {
+		if (start)
+			s->writers[n->writes[k]]++;
+		else
+			s->writers[n->writes[k]]--;
+	}
+}
+
+/* Ready nodes in priority order until one may start; the ones held back
+ * claim their tables on the way (a worse node wanting them waits too) and
+ * go back into the queue. */
 bool dla_sched_next(struct dla_sched *s, size_t *node)
 {
-	if (s->stopped || s->n_heap == 0)
+	size_t n_held = 0;
+	bool found = false;
+
+	if (s->stopped)
 		return false;
-	*node = heap_pop(s);
+	while (s->n_heap > 0) {
+		size_t c = heap_pop(s);
+
+		if (!must_wait(s, c)) {
+			*node = c;
+			found = true;
+			break;
+		}
+		claim(s, c, true);
+		s->held[n_held++] = c;
+	}
+	for (size_t i = 0; i < n_held; i++) {
+		claim(s, s->held[i], false);
+		heap_push(s, s->held[i]);
+	}
+	if (!found)
+		return false;
 	s->state[*node] = DLA_SCHED_RUNNING;
 	s->running++;
+	write_tables(s, *node, true);
 	return true;
 }
 
@@ -245,6 +308,7 @@ void dla_sched_finish(struct dla_sched *s, size_t node, bool ok, double now)
 	n = &s->dag->nodes[node];
 	s->running--;
 	s->left--;
+	write_tables(s, node, false);
 	if (!ok) {
 		s->state[node] = DLA_SCHED_FAILED;
 		skip_downstream(s, node);

@@ -29,6 +29,17 @@
  * Skipped executing nodes are queued for the caller to report, in the
  * order they were skipped (dla_sched_take_skipped).
  *
+ * One writer per table: two nodes whose write sets (dag.h `writes`: a
+ * load's own table, and the dimensions a fact infers members into)
+ * overlap never run at once.  dla_sched_next hands out the best ready node
+ * whose tables neither a running node nor a better ready node held back
+ * for its tables writes; the others stay in the queue, in their order.  A
+ * held node is thus never overtaken by a worse node wanting one of its
+ * tables (no starvation), and the best ready node waits only for running
+ * nodes, which finish: when nothing runs, it starts (no deadlock).  The
+ * DAG's edges and order are untouched: a held node already had every
+ * dependency done.
+ *
  * Life cycle:
  *     struct dla_sched s;
  *     dla_sched_init(&s, dag, runs, priority, now);
@@ -89,6 +100,11 @@ struct dla_sched {
 	size_t *heap, n_heap;        /* the ready queue, best first */
 	size_t *skipped, n_skipped, skipped_taken;   /* executing nodes skipped */
 	size_t *work;                /* internal stack */
+	size_t *writers;             /* [dag->n] running nodes writing node i's
+					table (0 or 1) */
+	bool *claimed;               /* [dag->n] dla_sched_next: tables of the
+					better ready nodes it held back */
+	size_t *held;                /* dla_sched_next: ready nodes held back */
 	size_t left;                 /* executing nodes not finished or skipped */
 	size_t running;              /* executing nodes handed out, not finished */
 	bool stopped;
@@ -100,8 +116,10 @@ enum dla_code dla_sched_init(struct dla_sched *s, const struct dla_dag *dag,
 			     const bool *runs, const double *priority, double now);
 void dla_sched_release(struct dla_sched *s);
 
-/* Takes the best ready node (marks it RUNNING).  false when none is ready
- * (all running or waiting, stopped, or finished). */
+/* Takes the best ready node that may start (marks it RUNNING; its tables
+ * are written until dla_sched_finish).  false when none is ready (all
+ * running or waiting, stopped, or finished) or every ready node wants a
+ * table a running node writes. */
 bool dla_sched_next(struct dla_sched *s, size_t *node);
 
 /* The RUNNING node finished: ok releases its dependents (ready at now),

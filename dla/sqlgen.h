@@ -30,6 +30,12 @@
 struct dla_column {
 	const char *name;
 	struct dla_coltype type;
+	bool undeclared;    /* the source declares no type dla can use: none
+			       at all (dialect declared_types_query; type then
+			       taken from the target's column or from the
+			       values), or one dla has no logical type for
+			       (uuid, json ...: stored as text).  Its values
+			       are always converted (sqlgen_common.h) */
 };
 
 /* What a fact generator needs to know about one lookup: the dimension it
@@ -38,12 +44,23 @@ struct dla_column {
  * has them (n_dim_cols == 0: the table does not exist, and the fact fails
  * with a message saying so).  The columns decide how the lookup is done:
  * a valid_from column means versions (point-in-time lookups), an
- * is_inferred column allows on_missing: infer. */
+ * is_inferred column allows on_missing: infer.
+ *
+ * A lookup whose key column the existing fact table lacks is new to it:
+ * the load fills that key in the rows the table has, by the same rule as
+ * new rows, from the lookup's columns as the table stores them, or fails
+ * the node before any write when the table does not store them
+ * (docs/FACTS.md, "Lookups added to a fact with rows").  key_unfilled
+ * says the table has the key column with a NULL in it: the column was
+ * added by a load that failed after its DDL committed (an engine whose DDL
+ * commits, dialect ddl_commits: load.c asks only there), and the key is
+ * filled the same way. */
 struct dla_fact_lookup_input {
 	const struct dla_dimension *dim;
 	const char *key;
 	const struct dla_column *dim_cols;
 	size_t n_dim_cols;
+	bool key_unfilled;
 };
 
 struct dla_load_input {

@@ -124,3 +124,95 @@ void dla_sqlgen_refresh_stats(const struct dla_load_input *in, const char *schem
 			      "refresh the source's stale planner statistics", &b, NULL);
 	}
 }
+
+struct dla_coltype dla_sqlgen_stored_type(const struct dla_load_input *in,
+					  const struct dla_column *c)
+{
+	const struct dla_column *have = dla_sqlgen_find_column(in->target_cols,
+							       in->n_target_cols, c->name);
+
+	return have ? have->type : c->type;
+}
+
+bool dla_sqlgen_needs_convert(const struct dla_load_input *in, const struct dla_column *c)
+{
+	struct dla_coltype t = dla_sqlgen_stored_type(in, c);
+
+	return c->undeclared || c->type.type != t.type ||
+	       (t.type == DLA_TYPE_TIMESTAMP && in->dialect->times_as_text);
+}
+
+void dla_sqlgen_source_value(const struct dla_load_input *in, struct dla_buf *b,
+			     const char *alias, const struct dla_column *c)
+{
+	struct dla_buf ref = DLA_BUF_INIT;
+	struct dla_coltype t;
+
+	if (!dla_sqlgen_needs_convert(in, c)) {
+		dla_buf_addf(b, "%s.%s", alias, c->name);
+		return;
+	}
+	t = dla_sqlgen_stored_type(in, c);
+	dla_buf_addf(&ref, "%s.%s", alias, c->name);
+	if (dla_buf_failed(&ref))
+		b->failed = true;
+	else
+		in->dialect->convert(b, ref.buf, &t);
+	dla_buf_release(&ref);
+}
+
+void dla_sqlgen_time_value(const struct dla_load_input *in, struct dla_buf *b,
+			   const char *alias, const char *name,
+			   const struct dla_coltype *type, bool undeclared)
+{
+	struct dla_buf ref = DLA_BUF_INIT;
+
+	dla_buf_addf(&ref, "%s.%s", alias, name);
+	if (dla_buf_failed(&ref))
+		b->failed = true;
+	else if (!undeclared && type->type == DLA_TYPE_TIMESTAMP && !in->dialect->times_as_text)
+		dla_buf_adds(b, ref.buf);
+	else
+		in->dialect->convert(b, ref.buf, &dla_sqlgen_ts_type);
+	dla_buf_release(&ref);
+}
+
+void dla_sqlgen_typed_stage(const struct dla_load_input *in, struct dla_stmts *out,
+			    const char *label, const char *table,
+			    const struct dla_sqlgen_col *cols, size_t n, struct dla_buf *sel)
+{
+	const struct dla_dialect *d = in->dialect;
+	struct dla_buf b = DLA_BUF_INIT, create_label = DLA_BUF_INIT;
+
+	if (dla_buf_failed(sel)) {
+		out->failed = true;
+		dla_buf_release(sel);
+		return;
+	}
+	if (!d->typed_stage) {
+		d->create_temp_table_as(&b, table, sel->buf);
+		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, label, &b, NULL);
+		dla_buf_release(sel);
+		return;
+	}
+	dla_buf_addf(&b, "CREATE TEMPORARY TABLE %s (", table);
+	for (size_t i = 0; i < n; i++) {
+		dla_buf_addf(&b, "%s%s ", i ? ", " : "", cols[i].name);
+		d->type_name(&b, &cols[i].type);
+	}
+	dla_buf_addch(&b, ')');
+	dla_buf_addf(&create_label, "create %s", table);
+	if (dla_buf_failed(&create_label))
+		out->failed = true;
+	else
+		dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, create_label.buf, &b, NULL);
+	dla_buf_release(&create_label);
+	dla_buf_release(&b);
+	dla_buf_addf(&b, "INSERT INTO %s (", table);
+	for (size_t i = 0; i < n; i++)
+		dla_buf_addf(&b, "%s%s", i ? ", " : "", cols[i].name);
+	dla_buf_adds(&b, ")\n");
+	dla_dialect_add_select(&b, sel->buf);
+	dla_stmts_add(out, DLA_STMT_DDL, DLA_COUNT_NONE, label, &b, NULL);
+	dla_buf_release(sel);
+}

@@ -36,6 +36,58 @@ struct dla_sqlgen_col {
 extern const struct dla_coltype dla_sqlgen_integer_type, dla_sqlgen_text_type,
 	dla_sqlgen_bool_type, dla_sqlgen_ts_type;
 
+/* The type source column c is stored with: the target's column of that
+ * name when the target has it, else c's own. */
+struct dla_coltype dla_sqlgen_stored_type(const struct dla_load_input *in,
+					  const struct dla_column *c);
+/* True when a value of source column c must be converted to be stored and
+ * compared like the stored column's (docs/SCD.md "Column types"): c has no
+ * declared type, its type differs from the stored one, or it is a time on
+ * an engine that keeps times as text (dialect times_as_text). */
+bool dla_sqlgen_needs_convert(const struct dla_load_input *in, const struct dla_column *c);
+/* Appends alias.<c> as it is stored: through the dialect's convert when
+ * dla_sqlgen_needs_convert, else the plain reference. */
+void dla_sqlgen_source_value(const struct dla_load_input *in, struct dla_buf *b,
+			     const char *alias, const struct dla_column *c);
+/* Appends alias.<name> as a time (compared with housekeeping times): the
+ * plain reference when type is a declared timestamp on an engine whose
+ * timestamps compare as times (an index or partition pruning stays
+ * usable), else the dialect's convert to a timestamp (a date, text in any
+ * spelling, SQLite's text times, a column without a declared type). */
+void dla_sqlgen_time_value(const struct dla_load_input *in, struct dla_buf *b,
+			   const char *alias, const char *name,
+			   const struct dla_coltype *type, bool undeclared);
+/* Adds the DDL making temporary table `table` hold the rows of sel (a
+ * SELECT whose result columns are cols[0..n), in order): CREATE TEMPORARY
+ * TABLE ... AS, or where the dialect wants a typed stage (SQLite: an
+ * expression column of CREATE TABLE AS has no type, so its values would
+ * not compare like the target's), CREATE TEMPORARY TABLE with the column
+ * types, then INSERT ... SELECT. */
+void dla_sqlgen_typed_stage(const struct dla_load_input *in, struct dla_stmts *out,
+			    const char *label, const char *table,
+			    const struct dla_sqlgen_col *cols, size_t n, struct dla_buf *sel);
+
+/* Names (sqlgen_names.c).  Both return DLA_ERR_INVALID with a message
+ * starting "file:line:col: " (loc, the spec key to fix) in err.
+ *
+ * A source column the load references: refused when the engine would not
+ * take it unquoted (dla_dialect_ident_problem: a reserved word, too long,
+ * a quoted mixed-case name), or when it starts with 'dla_' (dla's work and
+ * housekeeping columns; a column in 'drop:' is never referenced). */
+enum dla_code dla_sqlgen_check_source_column(const struct dla_load_input *in,
+					     const char *name, const char *source,
+					     const struct dla_loc *loc, struct dla_buf *err);
+/* A column dla adds to the target (what: "type 6 current column of
+ * 'city'", "housekeeping column", ...): refused when it is a reserved word
+ * or longer than the engine keeps, or when the source has a column of that
+ * name that the load stores (it would be written twice, or read as the
+ * other); source columns in unread (drop:) and unread_too (effective_from,
+ * or NULL) are not stored. */
+enum dla_code dla_sqlgen_check_derived(const struct dla_load_input *in, const char *name,
+				       const char *what, const char *source,
+				       const struct dla_names *unread, const char *unread_too,
+				       const struct dla_loc *loc, struct dla_buf *err);
+
 /* The first statements of a load: the dialect's analyze_table of the
  * target (in->target_stats_stale) and of the source table
  * (in->source_stats_stale), whose statistics are stale: the statements

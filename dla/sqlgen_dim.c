@@ -11,10 +11,16 @@
 
 /* One attribute column of the dimension and how it is tracked. */
 struct attr {
+	const struct dla_column *col;   /* the source column */
 	const char *name;
 	enum dla_scd_type scd;
 	const char *extra;          /* type 3: previous column; type 6: current */
 	struct dla_coltype type;
+	bool filled;                /* a type 0, 2 or 6 column this load adds to
+				       an existing table: not compared with the
+				       stored rows (NULL in it), the key's first
+				       value fills its stored current version
+				       (emit_fill_added) */
 };
 
 struct dim_gen {
@@ -94,8 +100,9 @@ static void emit_distinct(struct dim_gen *g, struct dla_buf *b, const char *la,
 }
 
 /* OR of NULL-safe differences between la.<col> and ra.<col> over the
- * attributes selected by want(scd); appends "FALSE"-equivalent "1 = 0"
- * when none is selected.  Returns the number of terms. */
+ * attributes selected by want(scd), filled ones left out; appends
+ * "FALSE"-equivalent "1 = 0" when none is selected.  Returns the number of
+ * terms. */
 static size_t emit_any_distinct(struct dim_gen *g, struct dla_buf *b, const char *la,
 				const char *ra, bool (*want)(enum dla_scd_type))
 {
@@ -103,7 +110,7 @@ static size_t emit_any_distinct(struct dim_gen *g, struct dla_buf *b, const char
 
 	dla_buf_addch(b, '(');
 	for (size_t i = 0; i < g->n_attrs; i++) {
-		if (!want(g->attrs[i].scd))
+		if (!want(g->attrs[i].scd) || g->attrs[i].filled)
 			continue;
 		if (terms++)
 			dla_buf_adds(b, " OR ");
@@ -115,18 +122,34 @@ static size_t emit_any_distinct(struct dim_gen *g, struct dla_buf *b, const char
 	return terms;
 }
 
+/* "<prefix>(la.c differs from ra.c OR ...)" over the filled attributes,
+ * NULL-safe; nothing when there is none. */
+static void emit_filled_distinct(struct dim_gen *g, struct dla_buf *b, const char *prefix,
+				 const char *la, const char *ra)
+{
+	size_t terms = 0;
+
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		if (!g->attrs[i].filled)
+			continue;
+		if (terms++)
+			dla_buf_adds(b, " OR ");
+		else
+			dla_buf_addf(b, "%s(", prefix);
+		emit_distinct(g, b, la, g->attrs[i].name, ra, g->attrs[i].name);
+	}
+	if (terms)
+		dla_buf_addch(b, ')');
+}
+
 static bool tracked(enum dla_scd_type t) { return t != DLA_SCD_0; }
 static bool versioning(enum dla_scd_type t) { return t == DLA_SCD_2 || t == DLA_SCD_6; }
 
 static void emit_change_time(struct dim_gen *g, struct dla_buf *b)
 {
 	if (g->eff) {
-		struct dla_buf col = DLA_BUF_INIT;
-		dla_buf_addf(&col, "s.%s", g->eff->name);
-		g->d->cast_timestamp(b, col.buf);
-		if (dla_buf_failed(&col))
-			b->failed = true;
-		dla_buf_release(&col);
+		dla_sqlgen_time_value(g->in, b, "s", g->eff->name, &g->eff->type,
+				      g->eff->undeclared);
 	} else {
 		g->d->timestamp_literal(b, g->in->as_of);
 	}
@@ -198,6 +221,7 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 			continue;
 		a = &g->attrs[g->n_attrs++];
 		o = column_override(dim, c->name);
+		a->col = c;
 		a->name = c->name;
 		a->type = c->type;
 		a->scd = o ? o->scd : dim->scd;
@@ -218,8 +242,67 @@ static enum dla_code resolve_columns(struct dim_gen *g)
 			g->versioned = true;
 		if (a->scd == DLA_SCD_3)
 			g->n_type3++;
+		a->filled = in->target_exists && a->scd != DLA_SCD_1 && a->scd != DLA_SCD_3 &&
+			    !dla_sqlgen_find_column(in->target_cols, in->n_target_cols, c->name);
 	}
 	return DLA_OK;
+}
+
+/* Every name the load references or adds, before anything runs
+ * (sqlgen_names.c): source columns the engine would not take unquoted or
+ * that carry dla's prefix, derived and housekeeping columns too long for
+ * the engine or already in the source. */
+static enum dla_code check_names(struct dim_gen *g)
+{
+	const struct dla_dimension *dim = g->dim;
+	const struct dla_housekeeping *hk = g->hk;
+	const char *eff = dim->effective_from;
+	const struct {
+		const char *name;
+		bool present;
+	} added[] = {
+		{ g->sk, true },
+		{ hk->valid_from, g->versioned }, { hk->valid_to, g->versioned },
+		{ hk->is_current, g->versioned }, { hk->is_deleted, g->deleted },
+		{ hk->is_inferred, g->inferred }, { hk->run_id, true },
+		{ hk->updated_at, true },
+	};
+	enum dla_code rc = DLA_OK;
+
+	for (size_t i = 0; rc == DLA_OK && i < dim->business_key.n; i++)
+		rc = dla_sqlgen_check_source_column(g->in, g->bk[i]->name, dim->source,
+						    &dim->source_loc, g->err);
+	if (rc == DLA_OK && g->eff)
+		rc = dla_sqlgen_check_source_column(g->in, g->eff->name, dim->source,
+						    &dim->source_loc, g->err);
+	for (size_t i = 0; rc == DLA_OK && i < g->n_attrs; i++)
+		rc = dla_sqlgen_check_source_column(g->in, g->attrs[i].name, dim->source,
+						    &dim->source_loc, g->err);
+	for (size_t i = 0; rc == DLA_OK && i < g->n_attrs; i++) {
+		const struct attr *a = &g->attrs[i];
+		const struct dla_column_spec *o = column_override(dim, a->name);
+		struct dla_buf what = DLA_BUF_INIT;
+
+		if (!a->extra)
+			continue;
+		dla_buf_addf(&what, "the type %d %s column of '%s'%s", a->scd == DLA_SCD_3 ? 3 : 6,
+			     a->scd == DLA_SCD_3 ? "previous" : "current", a->name,
+			     o ? "" : a->scd == DLA_SCD_3 ? "; name it with 'previous:' under "
+			     "columns:" : "; name it with 'current:' under columns:");
+		if (dla_buf_failed(&what))
+			rc = DLA_ERR_NOMEM;
+		else
+			rc = dla_sqlgen_check_derived(g->in, a->extra, what.buf, dim->source,
+						      &dim->drop, eff, o ? &o->loc : &dim->loc,
+						      g->err);
+		dla_buf_release(&what);
+	}
+	for (size_t i = 0; rc == DLA_OK && i < sizeof(added) / sizeof(added[0]); i++)
+		if (added[i].present)
+			rc = dla_sqlgen_check_derived(g->in, added[i].name, i == 0 ?
+						      "the surrogate key" : "a housekeeping column",
+						      dim->source, &dim->drop, eff, &dim->loc, g->err);
+	return rc;
 }
 
 static bool extra_owned(const struct dim_gen *g, const struct attr *a)
@@ -348,8 +431,10 @@ static void emit_distinct_lag(struct dim_gen *g, struct dla_buf *b, const char *
 	dla_buf_release(&lag);
 }
 
-/* OR of emit_distinct_lag over the attributes selected by want; returns the
- * number of terms (nothing is appended when there is none). */
+/* OR of emit_distinct_lag over the attributes selected by want, a filled
+ * one only against a previous staged row (the base holds the key's first
+ * value, level 1); returns the number of terms (nothing is appended when
+ * there is none). */
 static size_t emit_any_distinct_lag(struct dim_gen *g, struct dla_buf *b,
 				    bool (*want)(enum dla_scd_type))
 {
@@ -359,7 +444,14 @@ static size_t emit_any_distinct_lag(struct dim_gen *g, struct dla_buf *b,
 		if (!want(g->attrs[i].scd))
 			continue;
 		dla_buf_adds(b, terms++ ? " OR " : "(");
+		if (g->attrs[i].filled) {
+			dla_buf_adds(b, "(LAG(q.dla_o)");
+			emit_over(g, b, "q", NULL, NULL, WIN_ORDERED);
+			dla_buf_adds(b, " = 1 AND ");
+		}
 		emit_distinct_lag(g, b, g->attrs[i].name, NULL);
+		if (g->attrs[i].filled)
+			dla_buf_addch(b, ')');
 	}
 	if (terms)
 		dla_buf_addch(b, ')');
@@ -467,13 +559,78 @@ static void emit_null_key_check(struct dim_gen *g, struct dla_stmts *out, const 
 	dla_buf_release(&msg);
 }
 
-/* "SELECT s.<key>, s.<attribute>, ..." (a stage's first columns). */
+/* One source column as the stage holds it: converted to the type it is
+ * stored with when it needs it (sqlgen_common.h), named as in the source. */
+static void emit_staged_value(struct dim_gen *g, struct dla_buf *b, const struct dla_column *c)
+{
+	dla_sqlgen_source_value(g->in, b, "s", c);
+	if (dla_sqlgen_needs_convert(g->in, c))
+		dla_buf_addf(b, " AS %s", c->name);
+}
+
+/* "SELECT s.<key>, s.<attribute>, ..." (a stage's first columns), each
+ * value as it is stored. */
 static void emit_source_columns(struct dim_gen *g, struct dla_buf *b)
 {
 	dla_buf_adds(b, "SELECT ");
-	emit_bk_list(g, b, "s");
+	for (size_t i = 0; i < g->dim->business_key.n; i++) {
+		dla_buf_adds(b, i ? ", " : "");
+		emit_staged_value(g, b, g->bk[i]);
+	}
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		dla_buf_adds(b, ", ");
+		emit_staged_value(g, b, g->attrs[i].col);
+	}
+}
+
+/* The columns of the stage emit_source_columns starts, with their stored
+ * types, then dla_t and dla_del when with_events.  out holds n_attrs +
+ * business key + 2 entries.  Returns the count. */
+static size_t stage_layout(struct dim_gen *g, struct dla_sqlgen_col *out, bool with_events)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->dim->business_key.n; i++)
+		out[n++] = (struct dla_sqlgen_col){ g->bk[i]->name,
+						    dla_sqlgen_stored_type(g->in, g->bk[i]) };
 	for (size_t i = 0; i < g->n_attrs; i++)
-		dla_buf_addf(b, ", s.%s", g->attrs[i].name);
+		out[n++] = (struct dla_sqlgen_col){ g->attrs[i].name,
+						    dla_sqlgen_stored_type(g->in, g->attrs[i].col) };
+	if (with_events) {
+		out[n++] = (struct dla_sqlgen_col){ "dla_t", dla_sqlgen_ts_type };
+		out[n++] = (struct dla_sqlgen_col){ "dla_del", dla_sqlgen_integer_type };
+	}
+	return n;
+}
+
+/* Creates dla_stage from sel (emit_source_columns ... FROM the source). */
+static void add_stage(struct dim_gen *g, struct dla_stmts *out, struct dla_buf *sel,
+		      bool with_events)
+{
+	struct dla_sqlgen_col *cols = dla_calloc(g->n_attrs + g->dim->business_key.n + 2,
+						 sizeof(*cols));
+
+	if (!cols) {
+		out->failed = true;
+		dla_buf_release(sel);
+		return;
+	}
+	dla_sqlgen_typed_stage(g->in, out, "stage source", DLA_STAGE_TABLE, cols,
+			       stage_layout(g, cols, with_events), sel);
+	dla_free(cols);
+}
+
+/* True when the source must be staged to be read as stored: some key or
+ * attribute needs a conversion (dla_sqlgen_needs_convert). */
+static bool source_needs_convert(const struct dim_gen *g)
+{
+	for (size_t i = 0; i < g->dim->business_key.n; i++)
+		if (dla_sqlgen_needs_convert(g->in, g->bk[i]))
+			return true;
+	for (size_t i = 0; i < g->n_attrs; i++)
+		if (dla_sqlgen_needs_convert(g->in, g->attrs[i].col))
+			return true;
+	return false;
 }
 
 /* dla_stage: the source read once: key, attributes, change time dla_t,
@@ -494,7 +651,7 @@ static void emit_stage(struct dim_gen *g, struct dla_stmts *out)
 	else
 		dla_buf_adds(&sel, ", 0 AS dla_del");
 	dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
-	add_ddl(g, out, "stage source", DLA_STAGE_TABLE, &sel);
+	add_stage(g, out, &sel, true);
 }
 
 /* A versioned load whose as-of time is not before the open end could not
@@ -604,6 +761,7 @@ static void emit_base(struct dim_gen *g, struct dla_stmts *out)
 			dla_buf_adds(&cols, "1 = 1");
 		dla_buf_adds(&cols, " AND NOT ");
 		emit_any_distinct(g, &cols, "t", "k", tracked);
+		emit_filled_distinct(g, &cols, " AND NOT ", "t", "k");
 		dla_buf_adds(&cols, " THEN 1 ELSE 0 END AS dla_same");
 	}
 
@@ -767,11 +925,44 @@ static void emit_seq(struct dim_gen *g, struct dla_stmts *out)
 	add_ddl(g, out, "events of each key", DLA_SEQ_TABLE, &sel);
 }
 
+/* on_delete: close, a live key absent from the snapshot whose current
+ * version does not start before the as-of time T (a future-dated change
+ * time, or a run older than the one that started it): closing it at T
+ * would end it before it starts, leaving it open would lose the delete.
+ * The node fails naming the key and the version's start, unless a version
+ * of the key already ends at T flagged deleted: that deletion is recorded,
+ * the key came back since (a re-delivered snapshot). */
+static void emit_close_late_check(struct dim_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
+
+	dla_buf_adds(&b, "SELECT ");
+	emit_bk_list(g, &b, "x");
+	dla_buf_addf(&b, ", x.dla_bfrom AS %s\nFROM %s x\nLEFT JOIN %s e ON ", g->hk->valid_from,
+		     DLA_SEQ_TABLE, g->target.buf);
+	emit_bk_join(g, &b, "e", "x");
+	dla_buf_addf(&b, " AND e.%s = x.dla_t AND e.%s = %s\nWHERE x.dla_late = 1 AND "
+		     "x.dla_del = 1 AND e.%s IS NULL\nORDER BY ", g->hk->valid_to,
+		     g->hk->is_deleted, g->d->true_literal, g->sk);
+	emit_bk_list(g, &b, "x");
+	dla_buf_adds(&b, "\nLIMIT 5");
+	dla_buf_addf(&msg, "cannot close keys absent from source '%s' at %s: their current "
+		     "version does not start before that time, so closing it would end it "
+		     "before it starts; rerun with an --as-of after that start", g->dim->source,
+		     g->in->as_of);
+	if (g->eff)
+		dla_buf_addf(&msg, ", or correct that start in '%s' if '%s' was future-dated "
+			     "by mistake", g->target.buf, g->eff->name);
+	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "late closes", &b, msg.buf);
+	dla_buf_release(&msg);
+}
+
 /* Late rows: a re-delivery (equal, over the type 2/6 columns, to the
  * version valid at its time -- or to the version reviving a key deleted at
  * the end of that one) is ignored; anything else fails the node.  A late
- * delete is a re-delivery when a version of the key ends exactly at its
- * time, or when no version is valid then (there was nothing to delete). */
+ * delete row (delta) is a re-delivery when a version of the key ends
+ * exactly at its time, or when no version is valid then (there was nothing
+ * to delete); a late close, emit_close_late_check. */
 static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 {
 	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
@@ -811,12 +1002,13 @@ static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 		     "start of its key's latest version and differs from the version valid "
 		     "at its time", g->dim->source);
 	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "back-dated rows", &b, msg.buf);
-	dla_buf_reset(&msg);
-
-	if (!g->deleted) {
-		dla_buf_release(&msg);
+	dla_buf_release(&msg);
+	if (g->close) {
+		emit_close_late_check(g, out);
 		return;
 	}
+	if (!g->deleted)
+		return;
 	dla_buf_adds(&b, "SELECT ");
 	emit_bk_list(g, &b, "x");
 	dla_buf_addf(&b, ", x.dla_t\nFROM %s x\nLEFT JOIN %s e ON ", DLA_SEQ_TABLE,
@@ -836,14 +1028,9 @@ static void emit_late_checks(struct dim_gen *g, struct dla_stmts *out)
 	dla_buf_adds(&b, "\nORDER BY ");
 	emit_bk_list(g, &b, "x");
 	dla_buf_adds(&b, ", x.dla_t\nLIMIT 5");
-	if (g->delta)
-		dla_buf_addf(&msg, "back-dated delete in source '%s': a delete is not later "
-			     "than the start of its key's latest version and would cut a "
-			     "version valid at its time", g->dim->source);
-	else
-		dla_buf_addf(&msg, "cannot close keys absent from source '%s' at %s: their "
-			     "current version does not start before that time",
-			     g->dim->source, g->in->as_of);
+	dla_buf_addf(&msg, "back-dated delete in source '%s': a delete is not later than "
+		     "the start of its key's latest version and would cut a version valid "
+		     "at its time", g->dim->source);
 	dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE, "back-dated deletes", &b, msg.buf);
 	dla_buf_release(&msg);
 }
@@ -879,8 +1066,17 @@ static void emit_level1(struct dim_gen *g, struct dla_buf *b)
 
 	dla_buf_adds(b, "SELECT ");
 	emit_bk_list(g, b, "q");
-	for (size_t i = 0; i < g->n_attrs; i++)
-		dla_buf_addf(b, ", q.%s", g->attrs[i].name);
+	for (size_t i = 0; i < g->n_attrs; i++) {
+		const char *c = g->attrs[i].name;
+		if (!g->attrs[i].filled) {
+			dla_buf_addf(b, ", q.%s", c);
+			continue;
+		}
+		/* the base takes the value of the key's first value row */
+		dla_buf_addf(b, ",\n       CASE WHEN q.dla_o = 0 THEN LEAD(q.%s)", c);
+		emit_over(g, b, "q", "dla_del", NULL, WIN_ORDERED);
+		dla_buf_addf(b, " ELSE q.%s END AS %s", c, c);
+	}
 	dla_buf_adds(b, ", q.dla_t, q.dla_o, q.dla_del, q.dla_dead, q.dla_sk, q.dla_isk,\n"
 		     "       ");
 	if (g->versioned && g->deleted)
@@ -1333,6 +1529,41 @@ static void emit_insert(struct dim_gen *g, struct dla_stmts *out, bool fast)
 		      g->versioned ? "insert new versions" : "insert new keys", &b, NULL);
 }
 
+/*
+ * Columns this load adds to the table (type 0, 2, 6: the filled ones) get
+ * the key's first value of the batch on its stored current version, in
+ * place: NULL -> value is not a change the first time (docs/SCD.md,
+ * "Columns added to a table with history").  Older versions keep NULL;
+ * versions the load inserts carry their own values already.  General
+ * path: from the base row of the change set (level 1 gave it that value),
+ * when the key was live; fast path: from the row of a changed key.
+ */
+static void emit_fill_added(struct dim_gen *g, struct dla_stmts *out, bool fast)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_attrs; i++)
+		n += g->attrs[i].filled;
+	if (!n)
+		return;
+	dla_buf_addf(&b, "UPDATE %s AS t\nSET ", g->target.buf);
+	n = 0;
+	for (size_t i = 0; i < g->n_attrs; i++)
+		if (g->attrs[i].filled)
+			dla_buf_addf(&b, "%s%s = x.%s", n++ ? ", " : "", g->attrs[i].name,
+				     g->attrs[i].name);
+	emit_set_audit(g, &b);
+	dla_buf_addf(&b, "\nFROM %s AS x\nWHERE t.%s = x.dla_sk", DLA_CHANGE_TABLE, g->sk);
+	if (fast)
+		dla_buf_adds(&b, " AND x.dla_action IN ('V', 'U')");
+	else if (g->versioned)
+		dla_buf_adds(&b, " AND x.dla_action = 'B' AND x.dla_dead = 0");
+	emit_filled_distinct(g, &b, "\n  AND ", "t", "x");
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED, "fill columns added to the table",
+		      &b, NULL);
+}
+
 /* One row per key: deletes flag is_deleted; changes and revivals update
  * the type 1 / 3 columns in place. */
 static void emit_unversioned_updates(struct dim_gen *g, struct dla_stmts *out)
@@ -1446,7 +1677,7 @@ static void emit_fast_change_set(struct dim_gen *g, struct dla_stmts *out, const
 	emit_bk_list(g, &sel, "s");
 	for (size_t i = 0; i < g->n_attrs; i++) {
 		const struct attr *a = &g->attrs[i];
-		if (a->scd == DLA_SCD_0)   /* the key's first value */
+		if (a->scd == DLA_SCD_0 && !a->filled)   /* the key's first value */
 			dla_buf_addf(&sel, ",\n       CASE WHEN c.%s IS NULL THEN s.%s ELSE "
 				     "c.%s END AS %s", g->sk, a->name, a->name, a->name);
 		else
@@ -1470,6 +1701,7 @@ static void emit_fast_change_set(struct dim_gen *g, struct dla_stmts *out, const
 		dla_buf_addf(&sel, " AND c.%s = %s", g->hk->is_current, g->d->true_literal);
 	dla_buf_addf(&sel, " AND c.%s <> -1\nWHERE c.%s IS NULL\n   OR ", g->sk, g->sk);
 	emit_any_distinct(g, &sel, "s", "c", tracked);
+	emit_filled_distinct(g, &sel, " OR ", "s", "c");
 	add_ddl(g, out, "compute change set", DLA_CHANGE_TABLE, &sel);
 }
 
@@ -1535,22 +1767,23 @@ static void emit_fast_expire(struct dim_gen *g, struct dla_stmts *out)
  * checked by the database itself. */
 static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 {
-	const char *rel = g->in->source_table ? g->in->source_sql : DLA_STAGE_TABLE;
+	bool direct = g->in->source_table && !source_needs_convert(g);
+	const char *rel = direct ? g->in->source_sql : DLA_STAGE_TABLE;
 
-	if (!g->in->source_table)
+	if (!direct)
 		emit_drop_temp(g, out, DLA_STAGE_TABLE, DLA_STMT_DDL, "drop stale ");
 	emit_drop_temp(g, out, DLA_CHANGE_TABLE, DLA_STMT_DDL, "drop stale ");
 	emit_key_index(g, out);
-	if (!g->in->source_table) {
+	if (!direct) {
 		struct dla_buf sel = DLA_BUF_INIT;
 		emit_source_columns(g, &sel);
 		dla_buf_addf(&sel, "\nFROM %s s", g->in->source_sql);
-		add_ddl(g, out, "stage source", DLA_STAGE_TABLE, &sel);
+		add_stage(g, out, &sel, false);
 	}
 	if (!g->in->source_key_unique)
 		emit_duplicate_check(g, out, rel, "duplicate keys", false);
 	emit_fast_change_set(g, out, rel);
-	if (g->in->source_table && !g->in->source_key_unique)
+	if (direct && !g->in->source_key_unique)
 		emit_duplicate_check(g, out, DLA_CHANGE_TABLE, "duplicate keys in the change set",
 				     false);
 	emit_null_key_check(g, out, DLA_CHANGE_TABLE, true);
@@ -1560,8 +1793,9 @@ static void emit_fast_load(struct dim_gen *g, struct dla_stmts *out)
 		emit_fast_expire(g, out);
 	emit_overwrite_all_versions(g, out, true);
 	emit_insert(g, out, true);
+	emit_fill_added(g, out, true);
 	emit_drop_temp(g, out, DLA_CHANGE_TABLE, DLA_STMT_CLEANUP, "drop ");
-	if (!g->in->source_table)
+	if (!direct)
 		emit_drop_temp(g, out, DLA_STAGE_TABLE, DLA_STMT_CLEANUP, "drop ");
 }
 
@@ -1607,6 +1841,8 @@ enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 	in->dialect->relation(&g.target, dim->schema, dim->name);
 
 	rc = resolve_columns(&g);
+	if (rc == DLA_OK)
+		rc = check_names(&g);
 	if (rc == DLA_OK) {
 		dla_sqlgen_refresh_stats(in, dim->schema, dim->name, out);
 		rc = emit_target_ddl(&g, out);
@@ -1634,6 +1870,7 @@ enum dla_code dla_sqlgen_dimension(const struct dla_load_input *in,
 			emit_unversioned_updates(&g, out);
 		}
 		emit_insert(&g, out, false);
+		emit_fill_added(&g, out, false);
 		emit_cleanup(&g, out);
 		if (dla_stmts_failed(out) || dla_buf_failed(&g.target))
 			rc = DLA_ERR_NOMEM;

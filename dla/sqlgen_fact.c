@@ -9,7 +9,9 @@
 #include "regex.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* One lookup as the generator resolved it. */
 struct lookup {
@@ -20,8 +22,16 @@ struct lookup {
 	bool versioned;                   /* the dimension table has valid_from */
 	const struct dla_column *as_of;   /* source column, when point in time */
 	bool has_current, has_deleted, has_run_id, has_updated_at;
+	bool fill;                        /* new to a fact with rows: its key is
+					     filled in them (emit_fill) */
+	const char *unstored;             /* new to a fact with rows, but it
+					     reads this on / as_of column the
+					     table does not store: no fill, the
+					     node fails (emit_fill_checks) */
 	char alias[24];                   /* "d1", "d2" ... in the stage query */
 	struct dla_buf relation;          /* the dimension table */
+	const struct dla_load_input *in;  /* the load (emit_on's conversions) */
+	const struct dla_fact_lookup_input *li;   /* the dimension's columns */
 };
 
 struct fact_gen {
@@ -56,18 +66,11 @@ static void emit_distinct(struct fact_gen *g, struct dla_buf *b, const char *la,
 	dla_sqlgen_distinct(g->d, b, la, col, ra, col);
 }
 
-/* Appends alias.col cast to a timestamp through the dialect. */
+/* Appends source column c of alias as a time (dla_sqlgen_time_value). */
 static void emit_cast_ts(struct fact_gen *g, struct dla_buf *b, const char *alias,
-			 const char *col)
+			 const struct dla_column *c)
 {
-	struct dla_buf e = DLA_BUF_INIT;
-
-	dla_buf_addf(&e, "%s.%s", alias, col);
-	if (dla_buf_failed(&e))
-		b->failed = true;
-	else
-		g->d->cast_timestamp(b, e.buf);
-	dla_buf_release(&e);
+	dla_sqlgen_time_value(g->in, b, alias, c->name, &c->type, c->undeclared);
 }
 
 static void emit_open_end(struct fact_gen *g, struct dla_buf *b)
@@ -115,6 +118,34 @@ static const struct dla_column *stored_source_column(struct fact_gen *g, const c
 	return c;
 }
 
+/* Whether the existing fact table holds source column name as the load
+ * stores it: a column of the table, not listed in drop. */
+static bool stored_in_table(const struct fact_gen *g, const char *name)
+{
+	return !dla_sqlgen_in_names(&g->fact->drop, name) &&
+	       dla_sqlgen_find_column(g->in->target_cols, g->in->n_target_cols, name);
+}
+
+/* A lookup new to a fact with rows (its key column is not in the table,
+ * or holds NULL: sqlgen.h) has its key filled in them from the columns
+ * the lookup reads -- unless the table does not store one of them. */
+static void resolve_fill(struct fact_gen *g, struct lookup *l,
+			 const struct dla_fact_lookup_input *li)
+{
+	const struct dla_load_input *in = g->in;
+
+	if (!in->target_exists || g->rebuild ||
+	    (!li->key_unfilled &&
+	     dla_sqlgen_find_column(in->target_cols, in->n_target_cols, l->key)))
+		return;
+	for (size_t k = 0; k < l->spec->n_on && !l->unstored; k++)
+		if (!stored_in_table(g, l->spec->on[k].fact_column))
+			l->unstored = l->spec->on[k].fact_column;
+	if (!l->unstored && l->as_of && !stored_in_table(g, l->as_of->name))
+		l->unstored = l->as_of->name;
+	l->fill = !l->unstored;
+}
+
 static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 {
 	const struct dla_fact_lookup_input *li = &g->in->lookups[i];
@@ -124,6 +155,8 @@ static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 	l->spec = spec;
 	l->dim = li->dim;
 	l->key = li->key;
+	l->in = g->in;
+	l->li = li;
 	dla_buf_init(&l->relation);
 	snprintf(l->alias, sizeof(l->alias), "d%zu", i + 1);
 	if (!l->dim || !l->key) {
@@ -192,6 +225,7 @@ static enum dla_code resolve_lookup(struct fact_gen *g, size_t i)
 			     l->dim->schema, l->dim->name, g->hk->is_inferred, g->fact->name);
 		return DLA_ERR_INVALID;
 	}
+	resolve_fill(g, l, li);
 	return DLA_OK;
 }
 
@@ -236,6 +270,17 @@ static enum dla_code check_clashes(struct fact_gen *g)
 			}
 		}
 	}
+	/* names the engine would not take unquoted, or too long for it
+	 * (sqlgen_names.c) */
+	for (size_t s = 0; s < g->n_staged; s++)
+		if (dla_sqlgen_check_source_column(g->in, g->staged[s]->name, g->fact->source,
+						   &g->fact->source_loc, g->err) != DLA_OK)
+			return DLA_ERR_INVALID;
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (dla_sqlgen_check_derived(g->in, g->lk[i].key, "a lookup key; name it with "
+					     "'key:'", g->fact->source, &g->fact->drop, NULL,
+					     &g->lk[i].spec->loc, g->err) != DLA_OK)
+			return DLA_ERR_INVALID;
 	return DLA_OK;
 }
 
@@ -393,11 +438,32 @@ done:
 /* ---- the stage: source rows with their resolved keys ------------------ */
 
 /* "l.b1 = s.f1 AND l.b2 = s.f2": the lookup's business key */
+/* "d1.bk = s.col AND ...": a fact column whose type differs from the
+ * dimension key's (or that has no declared type) is converted to the
+ * key's type first, so a text '17' finds the key 17 and PostgreSQL is not
+ * asked to compare text with bigint. */
 static void emit_on(struct dla_buf *b, const struct lookup *l, const char *src)
 {
-	for (size_t k = 0; k < l->spec->n_on; k++)
-		dla_buf_addf(b, "%s%s.%s = %s.%s", k ? " AND " : "", l->alias,
-			     l->spec->on[k].dim_column, src, l->spec->on[k].fact_column);
+	for (size_t k = 0; k < l->spec->n_on; k++) {
+		const char *fc = l->spec->on[k].fact_column, *dc = l->spec->on[k].dim_column;
+		const struct dla_column *c = dla_sqlgen_find_column(l->in->source_cols,
+								    l->in->n_source_cols, fc);
+		const struct dla_column *key = dla_sqlgen_find_column(l->li->dim_cols,
+								      l->li->n_dim_cols, dc);
+		struct dla_buf ref = DLA_BUF_INIT;
+
+		dla_buf_addf(b, "%s%s.%s = ", k ? " AND " : "", l->alias, dc);
+		dla_buf_addf(&ref, "%s.%s", src, fc);
+		if (dla_buf_failed(&ref))
+			b->failed = true;
+		else if (c && key && (c->undeclared || c->type.type != key->type.type ||
+				      (key->type.type == DLA_TYPE_TIMESTAMP &&
+				       l->in->dialect->times_as_text)))
+			l->in->dialect->convert(b, ref.buf, &key->type);
+		else
+			dla_buf_adds(b, ref.buf);
+		dla_buf_release(&ref);
+	}
 }
 
 static void emit_dim_bk(struct dla_buf *b, const struct lookup *l)
@@ -443,11 +509,11 @@ static void emit_lookup_join(struct fact_gen *g, struct dla_buf *b, const struct
 		return;
 	}
 	dla_buf_addf(b, "\n      AND (%s.dla_rn = 1 OR %s.%s <= ", l->alias, l->alias, vf);
-	emit_cast_ts(g, b, "s", l->as_of->name);
+	emit_cast_ts(g, b, "s", l->as_of);
 	dla_buf_adds(b, " OR ");
-	emit_cast_ts(g, b, "s", l->as_of->name);
+	emit_cast_ts(g, b, "s", l->as_of);
 	dla_buf_addf(b, " IS NULL)\n      AND (%s.dla_next IS NULL OR ", l->alias);
-	emit_cast_ts(g, b, "s", l->as_of->name);
+	emit_cast_ts(g, b, "s", l->as_of);
 	dla_buf_addf(b, " < %s.dla_next)", l->alias);
 }
 
@@ -471,15 +537,17 @@ static void emit_key_expr(struct dla_buf *b, const struct lookup *l)
 static void emit_incremental_cond(struct fact_gen *g, struct dla_buf *b)
 {
 	struct dla_buf bound = DLA_BUF_INIT;
+	struct dla_coltype inc_type;
 
 	dla_buf_adds(b, "dla_max.v IS NULL OR ");
 	if (!g->inc_is_time) {
 		dla_buf_addf(b, "s.%s > dla_max.v", g->inc->name);
 		return;
 	}
-	emit_cast_ts(g, b, "s", g->inc->name);
+	emit_cast_ts(g, b, "s", g->inc);
 	dla_buf_adds(b, " > ");
-	emit_cast_ts(g, &bound, "dla_max", "v");
+	inc_type = dla_sqlgen_stored_type(g->in, g->inc);
+	dla_sqlgen_time_value(g->in, &bound, "dla_max", "v", &inc_type, false);
 	if (g->fact->lookback_s > 0 && !dla_buf_failed(&bound))
 		g->d->timestamp_minus_seconds(b, bound.buf, g->fact->lookback_s);
 	else
@@ -521,25 +589,26 @@ static bool marks_existing(const struct fact_gen *g)
 static void emit_cast_to_fact_type(struct fact_gen *g, struct dla_buf *b, size_t i)
 {
 	const struct dla_column *c = g->staged[i];
-	const struct dla_column *have = dla_sqlgen_find_column(g->in->target_cols,
-						    g->in->n_target_cols, c->name);
-	struct dla_coltype t = have ? have->type : c->type;
+	struct dla_coltype t = dla_sqlgen_stored_type(g->in, c);
+	struct dla_buf ref = DLA_BUF_INIT;
 
-	if (t.type == DLA_TYPE_TEXT)
-		t.precision = 0;    /* a cast to VARCHAR(n) would truncate silently */
-	dla_buf_addf(b, "CAST(s.%s AS ", c->name);
-	g->d->type_name(b, &t);
-	dla_buf_addch(b, ')');
+	dla_buf_addf(&ref, "s.%s", c->name);
+	if (dla_buf_failed(&ref))
+		b->failed = true;
+	else
+		g->d->convert(b, ref.buf, &t);   /* text without a length: no cut */
+	dla_buf_release(&ref);
 }
 
 /*
- * A stored column is staged as the fact will store it: cast to the fact
- * column's type (the existing column's, else the source's; text without a
- * length, so a value too long fails at the insert instead of being cut).  Change
- * detection then compares like with like; on SQLite this matters: a view's
- * expression column is described as text, so the fact column is TEXT and
- * holds '0', while the uncast stage column (no affinity) would hold 0, and
- * '0' IS NOT 0 there.
+ * A stored column is staged as the fact will store it: converted to the
+ * fact column's type (the existing column's, else the source's; text
+ * without a length, so a value too long fails at the insert instead of
+ * being cut) by the dialect's convert.  Change detection then compares
+ * like with like.  On SQLite the conversion loses nothing (a CAST would
+ * turn 'n/a' into 0 and 2.5 into 2): numbers become text for a TEXT
+ * column, times become canonical text, and numeric columns convert text
+ * that is a number themselves (docs/SCD.md "Column types").
  */
 static void emit_staged_column(struct fact_gen *g, struct dla_buf *b, size_t i)
 {
@@ -771,6 +840,61 @@ static void emit_missing_checks(struct fact_gen *g, struct dla_stmts *out)
 	dla_buf_release(&msg);
 }
 
+/* "s.<key> IS NULL AND s.<on> IS NOT NULL ... AND NOT EXISTS (<member>)":
+ * a row of the fact table (s) whose new lookup finds no member. */
+static void emit_unfilled_missing(struct dla_buf *b, const struct lookup *l)
+{
+	dla_buf_addf(b, "s.%s IS NULL", l->key);
+	for (size_t k = 0; k < l->spec->n_on; k++)
+		dla_buf_addf(b, " AND s.%s IS NOT NULL", l->spec->on[k].fact_column);
+	dla_buf_addf(b, "\n        AND NOT EXISTS (SELECT 1 FROM %s %s WHERE ", l->relation.buf,
+		     l->alias);
+	emit_on(b, l, "s");
+	dla_buf_addch(b, ')');
+}
+
+/* Lookups new to a fact with rows (docs/FACTS.md): when the table does not
+ * store a column the lookup reads, a row in it fails the node (never keys
+ * left NULL); on_missing: fail names the business keys of its rows that
+ * the dimension does not have. */
+static void emit_fill_checks(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT, msg = DLA_BUF_INIT;
+
+	for (size_t i = 0; i < g->n_lk; i++) {
+		const struct lookup *l = &g->lk[i];
+
+		if (l->unstored) {
+			dla_buf_addf(&b, "SELECT dla_n AS dla_rows\nFROM (SELECT COUNT(*) AS dla_n "
+				     "FROM %s) dla_c\nWHERE dla_n > 0", g->target.buf);
+			dla_buf_addf(&msg, "cannot fill new lookup key '%s' (%s) in the existing "
+				     "rows of fact '%s': column '%s' is not stored in them (run "
+				     "with --full-refresh)", l->key, l->dim->name, g->fact->name,
+				     l->unstored);
+			dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE,
+				      "new lookup whose columns are not stored", &b, msg.buf);
+		} else if (l->fill && l->spec->on_missing == DLA_MISSING_FAIL) {
+			dla_buf_adds(&b, "SELECT DISTINCT ");
+			for (size_t k = 0; k < l->spec->n_on; k++)
+				dla_buf_addf(&b, "%ss.%s", k ? ", " : "", l->spec->on[k].fact_column);
+			dla_buf_addf(&b, "\nFROM %s s\nWHERE ", g->target.buf);
+			emit_unfilled_missing(&b, l);
+			dla_buf_adds(&b, "\nORDER BY ");
+			for (size_t k = 0; k < l->spec->n_on; k++)
+				dla_buf_addf(&b, "%ss.%s", k ? ", " : "", l->spec->on[k].fact_column);
+			dla_buf_adds(&b, "\nLIMIT 5");
+			dla_buf_addf(&msg, "no member of dimension '%s' for lookup '%s' of fact "
+				     "'%s' in its existing rows (on_missing: fail)", l->dim->name,
+				     l->key, g->fact->name);
+			dla_stmts_add(out, DLA_STMT_CHECK, DLA_COUNT_NONE,
+				      "missing dimension members of existing rows", &b, msg.buf);
+		}
+		dla_buf_reset(&msg);
+	}
+	dla_buf_release(&b);
+	dla_buf_release(&msg);
+}
+
 /*
  * The grain checks.  Where the engine enforces the primary key, a
  * duplicate (and on PostgreSQL a NULL) among the rows the load inserts
@@ -807,12 +931,70 @@ static void emit_stage_checks(struct fact_gen *g, struct dla_stmts *out)
 		break;
 	}
 	emit_missing_checks(g, out);
+	emit_fill_checks(g, out);
 }
 
 /* ---- DML -------------------------------------------------------------- */
 
-/* on_missing: infer.  One row per missing business key, surrogate keys
- * max + row_number like the dimension load's; then the stage takes them. */
+/* Lookups by the name of their dimension table. */
+static int compare_lookup_relation(const void *a, const void *b)
+{
+	const struct lookup *x = *(const struct lookup *const *)a;
+	const struct lookup *y = *(const struct lookup *const *)b;
+	int c = strcasecmp(x->relation.buf ? x->relation.buf : "",
+			   y->relation.buf ? y->relation.buf : "");
+
+	if (c == 0)
+		c = strcmp(x->relation.buf ? x->relation.buf : "",
+			   y->relation.buf ? y->relation.buf : "");
+	return c;
+}
+
+/*
+ * on_missing: infer.  Before any inferred member is numbered, the fact's
+ * transaction makes itself the only writer of every dimension it infers
+ * into (the dialect's lock_table_writes), each dimension once, in the
+ * order of their names, so that two facts inferring into the same
+ * dimensions wait for each other instead of deadlocking.  The scheduler
+ * already keeps such facts apart (schedule.h); the lock is for the case it
+ * does not see.  The insert that follows numbers from the committed
+ * max(sk) and skips every key a transaction that held the lock before
+ * committed: the NOT EXISTS reads the dimension as of the insert.
+ */
+static void emit_inferred_locks(struct fact_gen *g, struct dla_stmts *out)
+{
+	const struct lookup **dims = dla_calloc(g->n_lk + 1, sizeof(*dims));
+	size_t n = 0;
+
+	if (!dims) {
+		out->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < g->n_lk; i++) {
+		bool seen = false;
+
+		if (g->lk[i].spec->on_missing != DLA_MISSING_INFER)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			if (dims[k]->dim == g->lk[i].dim)
+				seen = true;
+		if (!seen)
+			dims[n++] = &g->lk[i];
+	}
+	qsort(dims, n, sizeof(*dims), compare_lookup_relation);
+	for (size_t k = 0; k < n; k++) {
+		struct dla_buf b = DLA_BUF_INIT;
+
+		g->d->lock_table_writes(&b, dims[k]->dim->schema, dims[k]->dim->name,
+					dims[k]->sk);
+		dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_NONE,
+			      "lock dimension for inferred members", &b, NULL);
+	}
+	dla_free(dims);
+}
+
+/* One row per missing business key, surrogate keys max + row_number like
+ * the dimension load's; then the stage takes them. */
 static void emit_inferred(struct fact_gen *g, struct dla_stmts *out, const struct lookup *l)
 {
 	struct dla_buf b = DLA_BUF_INIT;
@@ -865,7 +1047,17 @@ static void emit_inferred(struct fact_gen *g, struct dla_stmts *out, const struc
 		     "(SELECT 1 FROM %s %s WHERE ", DLA_STAGE_TABLE, l->key, l->relation.buf,
 		     l->alias);
 	emit_on(&b, l, "s");
-	dla_buf_adds(&b, ")) m");
+	dla_buf_addch(&b, ')');
+	if (l->fill) {
+		/* a lookup new to the table: its rows' missing members too */
+		dla_buf_adds(&b, "\n      UNION\n      SELECT ");
+		for (size_t k = 0; k < l->spec->n_on; k++)
+			dla_buf_addf(&b, "%ss.%s AS %s", k ? ", " : "", l->spec->on[k].fact_column,
+				     l->spec->on[k].dim_column);
+		dla_buf_addf(&b, "\n      FROM %s s\n      WHERE ", g->target.buf);
+		emit_unfilled_missing(&b, l);
+	}
+	dla_buf_adds(&b, ") m");
 	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_INFERRED, "insert inferred members",
 		      &b, NULL);
 
@@ -991,8 +1183,58 @@ static void emit_delete_all(struct fact_gen *g, struct dla_stmts *out)
 	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_DELETED, "delete all rows", &b, NULL);
 }
 
+/*
+ * Lookups new to a fact with rows: their keys in the rows the table has
+ * (still NULL), by the rule of new rows -- the same joins and key
+ * expressions as the stage -- over the columns the table stores, in one
+ * statement before the load.  The rows count as updated; a merge then
+ * finds their keys equal to the staged ones.
+ */
+static void emit_fill(struct fact_gen *g, struct dla_stmts *out)
+{
+	struct dla_buf b = DLA_BUF_INIT;
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->n_lk; i++)
+		n += g->lk[i].fill;
+	if (!n)
+		return;
+	dla_buf_addf(&b, "UPDATE %s AS t\nSET ", g->target.buf);
+	n = 0;
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (g->lk[i].fill)
+			dla_buf_addf(&b, "%s%s = f.%s", n++ ? ", " : "", g->lk[i].key,
+				     g->lk[i].key);
+	dla_buf_addf(&b, ", %s = ", g->hk->run_id);
+	g->d->quote_literal(&b, g->in->run_id);
+	dla_buf_addf(&b, ", %s = ", g->hk->loaded_at);
+	g->d->now_utc(&b);
+	dla_buf_adds(&b, "\nFROM (SELECT ");
+	dla_sqlgen_names(&b, &g->fact->grain, "s");
+	for (size_t i = 0; i < g->n_lk; i++) {
+		if (!g->lk[i].fill)
+			continue;
+		dla_buf_adds(&b, ",\n       ");
+		emit_key_expr(&b, &g->lk[i]);
+	}
+	dla_buf_addf(&b, "\nFROM %s s", g->target.buf);
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (g->lk[i].fill)
+			emit_lookup_join(g, &b, &g->lk[i]);
+	dla_buf_adds(&b, "\nWHERE ");
+	n = 0;
+	for (size_t i = 0; i < g->n_lk; i++)
+		if (g->lk[i].fill)
+			dla_buf_addf(&b, "%ss.%s IS NULL", n++ ? " OR " : "", g->lk[i].key);
+	dla_buf_adds(&b, ") f\nWHERE ");
+	emit_grain_join(g, &b, "t", "f");
+	dla_stmts_add(out, DLA_STMT_DML, DLA_COUNT_UPDATED, "fill new lookup keys of existing rows",
+		      &b, NULL);
+}
+
 static void emit_load(struct fact_gen *g, struct dla_stmts *out)
 {
+	emit_fill(g, out);
 	if (g->rebuild) {
 		emit_delete_all(g, out);
 		emit_insert(g, out, false);
@@ -1064,6 +1306,7 @@ static void emit_staged_load(struct fact_gen *g, struct dla_stmts *out)
 	emit_stage(g, out);
 	emit_rechecks(g, out);
 	emit_stage_checks(g, out);
+	emit_inferred_locks(g, out);
 	for (size_t i = 0; i < g->n_lk; i++)
 		if (g->lk[i].spec->on_missing == DLA_MISSING_INFER)
 			emit_inferred(g, out, &g->lk[i]);

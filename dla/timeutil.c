@@ -2,10 +2,11 @@
  * timeutil.c - UTC timestamps as text (meta.h): dla_time_now,
  * dla_time_parse, dla_time_add, and sortable run ids (dla_run_id_new).
  *
- * The canonical form is "YYYY-MM-DD HH:MM:SS" followed by ".ffffff" (six
- * digits) when the fraction is not zero.  One spelling per instant means
- * text comparison is exact (SQLite stores timestamps as text) and text
- * order is time order.  Calendar arithmetic is done here (proleptic
+ * The canonical form is "YYYY-MM-DD HH:MM:SS" followed by '.' and the
+ * fraction's digits (at most six, without trailing zeros) when it is not
+ * zero: what PostgreSQL prints too.  One spelling per instant means text
+ * comparison is exact (SQLite stores timestamps as text) and text order is
+ * time order (a fraction without trailing zeros compares digit by digit).  Calendar arithmetic is done here (proleptic
  * Gregorian, years 1..9999) rather than with timegm/mktime, so the result
  * does not depend on the process time zone.
  */
@@ -79,8 +80,13 @@ static bool format_moment(const struct moment *mo, char out[32])
 		return false;
 	snprintf(out, 32, "%04d-%02d-%02d %02d:%02d:%02d", (int)y, m, d,
 		 (int)(rest / 3600), (int)(rest / 60 % 60), (int)(rest % 60));
-	if (mo->micros)
+	if (mo->micros) {
+		size_t len;
+
 		snprintf(out + 19, 32 - 19, ".%06ld", mo->micros);
+		for (len = strlen(out); out[len - 1] == '0'; len--)
+			out[len - 1] = '\0';   /* trailing zeros: one spelling */
+	}
 	return true;
 }
 

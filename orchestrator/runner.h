@@ -20,7 +20,11 @@
  * nodes from the queue of schedule.h: highest priority first, the
  * priority being the longest remaining path to the end of the DAG,
  * weighted by each node's median duration in the last 20 runs.  Each node
- * is one transaction on its worker's connection (load.h).
+ * is one transaction on its worker's connection (load.h).  Two nodes that
+ * write one table never run at once: a fact inferring members into a
+ * dimension writes that dimension, like the dimension's load and every
+ * other fact inferring into it; the scheduler holds such a node back
+ * while another runs (schedule.h, "One writer per table").
  *
  * SQLite.  Concurrent writers in different transactions on one database
  * file can fail at once with SQLITE_BUSY (a transaction that read first

@@ -25,10 +25,16 @@ Blocks (the first line says what the block is):
                        with '|', NULL as empty; `(no rows)` for none.  Write
                        booleans as CASE WHEN b THEN 1 ELSE 0 END (portable).
   sql SQL              run a statement (setup), no output checked
+  models FILE          the case's file FILE (e.g. models.2.yml) replaces
+                       models.yml from here on: a spec changed between runs
+                       (a lookup added to a fact that has rows)
   columns TABLE        the following lines are TABLE's column names in order
                        (schema.table; lower case)
   integrity TABLE KEY...   check the history of dimension TABLE (schema.table)
                        with business key KEY... now (see below)
+  WORD@TARGET ...      any block above, played only on TARGET (local or pg),
+                       e.g. `sql@local CREATE TABLE t(id, city)` for SQL only
+                       one engine accepts
 
 Integrity (automatic): after every `run` step -- whatever its exit code -- and
 at the end, every dimension of models.yml whose table exists is checked:
@@ -370,6 +376,9 @@ class Case:
             head = block[0]
             word, _, rest = head.partition(" ")
             step = "step %d (%s)" % (n, head[:60])
+            word, _, only_on = word.partition("@")
+            if only_on and only_on != self.target:
+                continue
             if word == "seed":
                 self.seed(step, rest.strip(), block[1:])
             elif word == "run":
@@ -401,6 +410,11 @@ class Case:
                     self.query(rest)
                 except RuntimeError as e:
                     self.fail(step, "statement failed: %s" % e)
+            elif word == "models":
+                src = os.path.join(self.path, rest.strip())
+                shutil.copy(src, os.path.join(self.work, "models", "models.yml"))
+                with open(src) as f:
+                    self.dims = dimensions(f.read())
             else:
                 self.fail(step, "unknown step %r" % word)
         self.integrity_all("end")

@@ -1,5 +1,6 @@
-/* test_dag.c - DAG building: nodes, edges of every kind, reference errors,
- * cycles, levelled order, large graphs and allocation failures (dag.h).
+/* test_dag.c - DAG building: nodes, edges of every kind, write sets,
+ * reference errors, cycles, levelled order, large graphs and allocation
+ * failures (dag.h).
  * Projects are built by hand (no YAML loader) with the helpers below. */
 #include "test_util.h"
 
@@ -465,6 +466,61 @@ static void duplicate_edges_collapse(void **state)
 	assert_string_equal(deps_of(&dag, "fact_x"), "dim_customer v_customer");
 	assert_string_equal(dependents_of(&dag, "v_customer"), "dim_customer fact_x");
 	assert_string_equal(dependents_of(&dag, "staging.customer"), "v_customer");
+	dla_dag_release(&dag);
+	dla_diags_release(&d);
+	project_free(p);
+}
+
+static const char *writes_of(const struct dla_dag *dag, const char *name)
+{
+	const struct dla_node *n = &dag->nodes[node(dag, name)];
+	return names_str(dag, n->writes, n->n_writes);
+}
+
+/* A load writes its table; a fact also writes each dimension it infers
+ * members into (once, whatever the number of lookups); the write sets add
+ * no edge. */
+static void write_sets(void **state)
+{
+	struct dla_project *p = project_new(CAP);
+	struct dla_diags d = DLA_DIAGS_INIT;
+	struct dla_fact *fa, *fb, *fc;
+	struct dla_dag dag;
+	(void)state;
+
+	add_source(p, "staging", "sales");
+	add_view(p, "v_sales", "staging.sales", NULL);
+	add_dim(p, "dim_customer", "staging.sales", "customer_id");
+	add_dim(p, "dim_product", "staging.sales", "product_id");
+	add_dim(p, "dim_date", "staging.sales", "date_key");
+	fa = add_fact(p, "fact_a", "v_sales");
+	add_lookup(p, fa, "dim_product", "product_id:product_id")->on_missing = DLA_MISSING_INFER;
+	add_lookup(p, fa, "dim_customer", "buyer_id:customer_id")->on_missing = DLA_MISSING_INFER;
+	add_lookup(p, fa, "presentation.dim_customer", "seller_id:customer_id")->on_missing =
+		DLA_MISSING_INFER;
+	add_lookup(p, fa, "dim_date", "date_key:date_key")->on_missing = DLA_MISSING_FAIL;
+	fb = add_fact(p, "fact_b", "v_sales");
+	add_lookup(p, fb, "DIM_CUSTOMER", "customer_id:customer_id")->on_missing =
+		DLA_MISSING_INFER;
+	fc = add_fact(p, "fact_c", "v_sales");
+	add_lookup(p, fc, "dim_customer", "customer_id:customer_id");   /* unknown */
+	add_exposure(p, "wb", "fact_a");
+
+	assert_build(p, &dag, &d, DLA_OK);
+	assert_string_equal(writes_of(&dag, "fact_a"), "dim_customer dim_product fact_a");
+	assert_string_equal(writes_of(&dag, "fact_b"), "dim_customer fact_b");
+	assert_string_equal(writes_of(&dag, "fact_c"), "fact_c");
+	assert_string_equal(writes_of(&dag, "dim_customer"), "dim_customer");
+	assert_string_equal(writes_of(&dag, "staging.sales"), "");
+	assert_string_equal(writes_of(&dag, "v_sales"), "");
+	assert_string_equal(writes_of(&dag, "wb"), "");
+	for (size_t i = 0; i < dag.n; i++)
+		for (size_t k = 1; k < dag.nodes[i].n_writes; k++)
+			assert_true(dag.nodes[i].writes[k - 1] < dag.nodes[i].writes[k]);
+	/* the edges are the lookups', nothing more */
+	assert_string_equal(dependents_of(&dag, "dim_customer"), "fact_a fact_b fact_c");
+	assert_string_equal(deps_of(&dag, "fact_a"), "dim_customer dim_date dim_product v_sales");
+	assert_string_equal(deps_of(&dag, "fact_b"), "dim_customer v_sales");
 	dla_dag_release(&dag);
 	dla_diags_release(&d);
 	project_free(p);
@@ -1038,6 +1094,7 @@ int main(void)
 		cmocka_unit_test(ties_break_by_name_case_insensitively),
 		cmocka_unit_test(every_kind_of_edge),
 		cmocka_unit_test(duplicate_edges_collapse),
+		cmocka_unit_test(write_sets),
 		cmocka_unit_test(resolution_is_case_insensitive_and_qualified),
 		cmocka_unit_test(find_by_name_and_relation),
 		cmocka_unit_test(unknown_references_are_reported_where_written),

@@ -15,6 +15,7 @@
 
 #include "alloc.h"
 #include "db.h"
+#include "dialect.h"
 
 static char tmp_dir[64];
 static char conn_str[512];
@@ -858,6 +859,159 @@ static void test_threads(void **state)
 				 jobs[i].msg);
 }
 
+/* tests/data/dialect/convert_values.cases: the dialect's convert of a
+ * literal (one per line: dialect or *, type, SQL literal, expected text of
+ * the result, NULL for none) as the engine computes it.  The same values
+ * must come out on SQLite and PostgreSQL: times in any spelling become one
+ * instant, text keeps every byte, numbers stay the numbers they were. */
+static bool parse_type_word(const char *w, struct dla_coltype *t)
+{
+	static const char *const names[] = {
+		[DLA_TYPE_TEXT] = "TEXT", [DLA_TYPE_INTEGER] = "INTEGER",
+		[DLA_TYPE_DECIMAL] = "DECIMAL", [DLA_TYPE_FLOAT] = "FLOAT",
+		[DLA_TYPE_BOOLEAN] = "BOOLEAN", [DLA_TYPE_DATE] = "DATE",
+		[DLA_TYPE_TIMESTAMP] = "TIMESTAMP",
+	};
+
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(w, names[i]) == 0) {
+			t->type = (enum dla_type)i;
+			return true;
+		}
+	return false;
+}
+
+static void test_convert_values(void **state)
+{
+	const struct dla_dialect *d = is_pg ? &dla_dialect_postgres : &dla_dialect_sqlite;
+	FILE *f = fopen("tests/data/dialect/convert_values.cases", "r");
+	struct dla_db *db;
+	char line[1024];
+	int cases = 0, failures = 0, line_no = 0;
+
+	(void)state;
+	if (!is_pg && !is_sqlite)
+		skip();
+	assert_non_null(f);
+	db = connect_ok();
+	while (fgets(line, sizeof(line), f)) {
+		char *field[4], *save = NULL, *p = line;
+		struct dla_buf q = DLA_BUF_INIT;
+		struct dla_db_result *res = NULL;
+		struct dla_db_error err;
+		struct dla_coltype t;
+		const char *got;
+		int n = 0;
+
+		line_no++;
+		line[strcspn(line, "\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		while (n < 4 && (field[n] = strtok_r(p, "\t", &save)) != NULL) {
+			n++;
+			p = NULL;
+		}
+		assert_int_equal(n, 4);
+		if (strcmp(field[0], "*") && strcmp(field[0], d->name))
+			continue;
+		assert_true(parse_type_word(field[1], &t));
+		dla_buf_adds(&q, "SELECT ");
+		d->convert(&q, "s.x", &t);
+		dla_buf_addf(&q, " FROM (SELECT %s AS x) s", field[2]);
+		assert_false(dla_buf_failed(&q));
+		if (dla_db_query(db, q.buf, NULL, 0, &res, &err) != DLA_OK)
+			fail_msg("line %d: %s: %s", line_no, q.buf, err.message);
+		got = dla_db_cell(res, 0, 0);
+		cases++;
+		if (strcmp(got ? got : "NULL", field[3]) != 0) {
+			print_error("convert_values.cases:%d: %s %s gave '%s', expected '%s'\n",
+				    line_no, field[1], field[2], got ? got : "NULL", field[3]);
+			failures++;
+		}
+		dla_db_result_free(res);
+		dla_buf_release(&q);
+	}
+	fclose(f);
+	dla_db_close(db);
+	print_message("convert_values: %d cases on %s\n", cases, d->name);
+	assert_int_equal(failures, 0);
+	assert_true(cases > 10);
+}
+
+/* The dialect's reserved words (dialect.h, names dla refuses before a
+ * load) are the ones the engine refuses: PostgreSQL's list equals the
+ * server's own (pg_get_keywords, catcode R and T); on SQLite every listed
+ * word fails as a column name, or -- CURRENT_DATE/TIME/TIMESTAMP -- is read
+ * as the current time instead of the column; everyday names are taken. */
+static void test_reserved_words(void **state)
+{
+	const struct dla_dialect *d = is_pg ? &dla_dialect_postgres : &dla_dialect_sqlite;
+	static const char *const everyday[] = {
+		"key", "action", "year", "month", "data", "name", "value", "type", "status",
+		"position", "comment", "level", "role", "source", "text", "time", "date",
+		"timestamp", "first", "last", "rows", "row", "view", "temp", "replace",
+		"match", "plan", "query", "filter", "over", "partition", "range", "window_id",
+	};
+	struct dla_db *db = connect_ok();
+	struct dla_db_result *res = NULL;
+	struct dla_db_error err;
+	size_t n = 0;
+
+	(void)state;
+	if (!is_pg && !is_sqlite) {
+		dla_db_close(db);
+		skip();
+	}
+	for (const char *const *w = d->reserved_words; *w; w++, n++) {
+		struct dla_buf q = DLA_BUF_INIT;
+		bool misread = strncmp(*w, "CURRENT_", 8) == 0;
+
+		if (is_pg)
+			continue;   /* compared with the server's list below */
+		dla_buf_addf(&q, misread ? "SELECT %s FROM (SELECT 1 AS \"%s\")"
+					 : "CREATE TEMP TABLE dla_kw_probe (%s INTEGER)", *w, *w);
+		if (misread) {
+			assert_int_equal(dla_db_query(db, q.buf, NULL, 0, &res, &err), DLA_OK);
+			if (strcmp(dla_db_cell(res, 0, 0), "1") == 0)
+				fail_msg("%s is read as the column on sqlite", *w);
+			dla_db_result_free(res);
+		} else if (dla_db_exec(db, q.buf, NULL, 0, NULL, &err) == DLA_OK) {
+			fail_msg("sqlite takes reserved word %s as a column name", *w);
+		}
+		dla_buf_release(&q);
+	}
+	if (is_pg) {
+		char count[32];
+
+		assert_int_equal(dla_db_query(db, "SELECT upper(word) FROM pg_get_keywords() "
+					      "WHERE catcode IN ('R', 'T') ORDER BY 1", NULL, 0,
+					      &res, &err), DLA_OK);
+		for (size_t r = 0; r < res->n_rows; r++)
+			if (!dla_dialect_ident_problem(d, dla_db_cell(res, r, 0)))
+				fail_msg("postgres reserves %s, the dialect does not",
+					 dla_db_cell(res, r, 0));
+		snprintf(count, sizeof(count), "%zu", res->n_rows);
+		if (res->n_rows != n)
+			fail_msg("postgres reserves %s words, the dialect lists %zu", count, n);
+		dla_db_result_free(res);
+	}
+	for (size_t i = 0; i < sizeof(everyday) / sizeof(everyday[0]); i++) {
+		struct dla_buf q = DLA_BUF_INIT;
+
+		assert_null(dla_dialect_ident_problem(d, everyday[i]));
+		dla_buf_addf(&q, "SELECT s.%s, %s FROM (SELECT 7 AS %s) s GROUP BY %s ORDER BY %s",
+			     everyday[i], everyday[i], everyday[i], everyday[i], everyday[i]);
+		if (dla_db_query(db, q.buf, NULL, 0, &res, &err) != DLA_OK)
+			fail_msg("%s refuses everyday name %s: %s", d->name, everyday[i],
+				 err.message);
+		assert_string_equal(dla_db_cell(res, 0, 0), "7");
+		dla_db_result_free(res);
+		dla_buf_release(&q);
+	}
+	dla_db_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -880,6 +1034,8 @@ int main(void)
 		cmocka_unit_test(test_sqlite_options),
 		cmocka_unit_test(test_pg_dead_connection),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_convert_values),
+		cmocka_unit_test(test_reserved_words),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -195,6 +195,12 @@ static bool run_create_index(const struct dla_dialect *d, char **a, struct dla_b
 	return true;
 }
 
+static bool run_lock_table_writes(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{
+	d->lock_table_writes(o, a[0], a[1], a[2]);
+	return true;
+}
+
 static bool run_session_setup(const struct dla_dialect *d, char **a, struct dla_buf *o)
 {
 	struct dla_stmts s = DLA_STMTS_INIT;
@@ -217,9 +223,36 @@ static bool run_view_search_path(const struct dla_dialect *d, char **a, struct d
 
 static bool run_flags(const struct dla_dialect *d, char **a, struct dla_buf *o)
 {
-	dla_buf_addf(o, "true=%s false=%s views_per_connection=%s ddl_commits=%s",
-		     d->true_literal, d->false_literal,
-		     d->views_per_connection ? "yes" : "no", d->ddl_commits ? "yes" : "no");
+	dla_buf_addf(o, "true=%s false=%s views_per_connection=%s ddl_commits=%s "
+		     "typed_stage=%s times_as_text=%s", d->true_literal, d->false_literal,
+		     d->views_per_connection ? "yes" : "no", d->ddl_commits ? "yes" : "no",
+		     d->typed_stage ? "yes" : "no", d->times_as_text ? "yes" : "no");
+	return true;
+}
+
+static bool run_convert(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{
+	struct dla_coltype t;
+
+	if (!parse_coltype(a[1], &t))
+		return false;
+	d->convert(o, a[0], &t);
+	return true;
+}
+
+/* nothing where the driver's description is exact (NULL method); "-" is
+ * a NULL schema (a dla view) */
+static bool run_declared_types_query(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{
+	if (d->declared_types_query)
+		d->declared_types_query(o, strcmp(a[0], "-") == 0 ? NULL : a[0], a[1], a[2]);
+	return true;
+}
+
+static bool run_value_type_probe(const struct dla_dialect *d, char **a, struct dla_buf *o)
+{
+	if (d->value_type_probe)
+		d->value_type_probe(o, a[0]);
 	return true;
 }
 
@@ -269,6 +302,9 @@ static const struct method methods[] = {
 	{ "view_relation", 2, SHAPE_RELATION, run_view_relation },
 	{ "null_safe_distinct", 2, SHAPE_EXPR, run_null_safe_distinct },
 	{ "cast_timestamp", 1, SHAPE_EXPR, run_cast_timestamp },
+	{ "convert", 2, SHAPE_EXPR, run_convert },
+	{ "value_type_probe", 1, SHAPE_EXPR, run_value_type_probe },
+	{ "declared_types_query", 3, SHAPE_STMT, run_declared_types_query },
 	{ "now_utc", 0, SHAPE_EXPR, run_now_utc },
 	{ "flags", 0, SHAPE_NONE, run_flags },
 	{ "type_name", 1, SHAPE_TYPE, run_type_name },
@@ -290,6 +326,7 @@ static const struct method methods[] = {
 	{ "view_search_path", 1, SHAPE_STMT, run_view_search_path },
 	{ "set_query_tag", 1, SHAPE_STMT, run_set_query_tag },
 	{ "try_advisory_lock", 1, SHAPE_STMT, run_try_advisory_lock },
+	{ "lock_table_writes", 3, SHAPE_STMT, run_lock_table_writes },
 };
 
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
@@ -524,6 +561,7 @@ static void every_method_is_set(void **state)
 		assert_non_null(d->view_search_path);
 		assert_non_null(d->set_query_tag);
 		assert_non_null(d->try_advisory_lock);
+		assert_non_null(d->lock_table_writes);
 	}
 }
 

@@ -1,6 +1,8 @@
 /* test_load.c - a node's statement list (stmts.h: statements for one
  * state of the target, checks run only after a failure) and how
- * dla_node_execute (load.h) runs it, against a real driver.
+ * dla_node_execute (load.h) runs it, against a real driver; what
+ * dla_node_prepare asks the database for a fact whose lookup key column
+ * holds NULL (always on SQLite, in a project of its own).
  *
  * Default: SQLite ("Driver=SQLite3") in a fresh temp directory; with
  * DLA_TEST_CONN set, the same tests against that database (PostgreSQL:
@@ -11,9 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "dag.h"
 #include "load.h"
+#include "project.h"
 
 static char tmp_dir[64];
 static char conn_str[512];
@@ -234,6 +239,97 @@ static void test_check_failure(void **state)
 	expect_run(first, N_STEPS(first), DLA_ERR_DATA, "named first: (v=10)", 1);
 }
 
+/* ---- preparing a fact: a lookup key column left NULL ---------------------- */
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_true(fputs(text, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Whether fact_sale's statements, prepared on wh, fill lookup keys. */
+static bool prepares_fill(struct dla_warehouse *wh, const struct dla_project *p,
+			  const struct dla_dag *dag)
+{
+	struct dla_node_work w = { p, dag, dla_dag_find(dag, "fact_sale"), "r1",
+				   "2026-01-01 00:00:00", false };
+	struct dla_stmts s = DLA_STMTS_INIT;
+	struct dla_buf err = DLA_BUF_INIT;
+	struct dla_db_error dberr;
+	bool fill = false;
+
+	if (dla_node_prepare(wh, &w, &s, &err, &dberr) != DLA_OK)
+		fail_msg("prepare failed: %s", err.buf);
+	for (size_t i = 0; i < s.n; i++)
+		fill = fill || strncmp(s.items[i].label, "fill new lookup keys", 20) == 0;
+	dla_stmts_release(&s);
+	dla_buf_release(&err);
+	return fill;
+}
+
+/* A fact table with its lookup key column, NULL in a row (an earlier load
+ * added the column, then failed): where DDL commits (the column stayed)
+ * the load fills it; where DDL rolls back with the load, an existing key
+ * column is never read for NULLs. */
+static void test_unfilled_key_probe(void **state)
+{
+	struct dla_dialect committing = dla_dialect_sqlite;
+	struct dla_project p;
+	struct dla_dag dag;
+	struct dla_diags diags = DLA_DIAGS_INIT;
+	struct dla_warehouse wh;
+	struct dla_db_error err;
+	char dir[64], path[128];
+
+	(void)state;
+	committing.ddl_commits = true;
+	snprintf(dir, sizeof(dir), "/tmp/dla-test-probe.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/dla.yml", dir);
+	write_text(path, "name: probe\ndefault_target: local\ntargets:\n  local:\n"
+		   "    dialect: sqlite\n    connection: \"Driver=SQLite3;Database=w.db\"\n");
+	snprintf(path, sizeof(path), "%s/models", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/models/m.yml", dir);
+	write_text(path, "sources:\n  - {name: store, schema: staging}\n"
+		   "  - {name: sale, schema: staging}\n---\n"
+		   "dimension: dim_store\nschema: presentation\nsource: staging.store\n"
+		   "business_key: [store_code]\nscd: 1\n---\n"
+		   "fact: fact_sale\nschema: presentation\nsource: staging.sale\n"
+		   "grain: [sale_id]\nlookups:\n  - dimension: dim_store\n"
+		   "    on: {store_code: store_code}\n");
+	memset(&p, 0, sizeof(p));
+	memset(&dag, 0, sizeof(dag));
+	assert_int_equal(dla_project_load(&p, dir, NULL, NULL, &diags), DLA_OK);
+	assert_int_equal(dla_dag_build(&dag, &p, &diags), DLA_OK);
+	if (dla_warehouse_open(&p, NULL, &wh, &err) != DLA_OK)
+		fail_msg("open failed: %s", err.message);
+	exec_ok(&wh, "CREATE TABLE staging.store (store_code TEXT)");
+	exec_ok(&wh, "CREATE TABLE staging.sale (sale_id INTEGER, store_code TEXT)");
+	exec_ok(&wh, "CREATE TABLE presentation.dim_store (store_sk INTEGER, store_code TEXT, "
+		     "dla_run_id TEXT, dla_updated_at TEXT)");
+	exec_ok(&wh, "CREATE TABLE presentation.fact_sale (sale_id INTEGER, store_code TEXT, "
+		     "store_sk INTEGER, dla_run_id TEXT, dla_loaded_at TEXT, PRIMARY KEY (sale_id))");
+	exec_ok(&wh, "INSERT INTO presentation.fact_sale VALUES (1, 'S1', NULL, 'r0', NULL)");
+
+	assert_false(prepares_fill(&wh, &p, &dag));
+	wh.dialect = &committing;
+	assert_true(prepares_fill(&wh, &p, &dag));
+	exec_ok(&wh, "UPDATE presentation.fact_sale SET store_sk = -1");
+	assert_false(prepares_fill(&wh, &p, &dag));
+
+	wh.dialect = &dla_dialect_sqlite;
+	dla_warehouse_close(&wh);
+	dla_dag_release(&dag);
+	dla_project_release(&p);
+	dla_diags_release(&diags);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 static int group_setup(void **state)
 {
 	const char *env = getenv("DLA_TEST_CONN");
@@ -271,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_key_failure_named),
 		cmocka_unit_test(test_key_failure_unexplained),
 		cmocka_unit_test(test_check_failure),
+		cmocka_unit_test(test_unfilled_key_probe),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

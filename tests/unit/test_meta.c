@@ -180,7 +180,7 @@ static void start_run(struct fixture *f, const char *run_id)
 	struct dla_run_row run = {
 		.run_id = run_id, .project = "ticketing", .target = "local",
 		.command = "run", .selector = "+fact_sales", .as_of = "2026-01-02 03:04:05",
-		.started_at = "2026-01-02 03:04:06.250000", .dla_version = "0.1.0",
+		.started_at = "2026-01-02 03:04:06.25", .dla_version = "0.1.0",
 	};
 
 	must(dla_meta_run_start(&f->meta, &run, &err), &err, "run start");
@@ -267,7 +267,7 @@ static void run_start_and_finish(void **state)
 	assert_meta_time(f, "as_of", "dla_run", "WHERE run_id = ?", run_id,
 			 "2026-01-02 03:04:05");
 	assert_meta_time(f, "started_at", "dla_run", "WHERE run_id = ?", run_id,
-			 "2026-01-02 03:04:06.250000");
+			 "2026-01-02 03:04:06.25");
 	/* a run id is unique */
 	{
 		struct dla_run_row again = { .run_id = run_id, .project = "x" };
@@ -313,9 +313,9 @@ static void node_record_binds_every_value(void **state)
 	assert_meta_value(f, "rows_inferred", "dla_node_run", "WHERE node = ?",
 			  "dim_customer", "1");
 	assert_meta_time(f, "finished_at", "dla_node_run", "WHERE node = ?",
-			 "dim_customer", "2026-01-02 03:04:09.500000");
+			 "dim_customer", "2026-01-02 03:04:09.5");
 	assert_meta_time(f, "queued_at", "dla_node_run", "WHERE node = ?",
-			 "dim_customer", "2026-01-02 03:04:06.250000");
+			 "dim_customer", "2026-01-02 03:04:06.25");
 	seconds = meta_value(f, "db_seconds", "dla_node_run", "WHERE node = ?", "dim_customer");
 	assert_true(strtod(seconds, NULL) == 1.25);
 	free(seconds);

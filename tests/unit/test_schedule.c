@@ -1,8 +1,8 @@
 /* test_schedule.c - scheduling (schedule.h): medians, duration weights,
  * longest-path priorities, the ready queue order, failure containment,
- * stop (--fail-fast / interrupt), nodes that do not execute, allocation
- * failures.  DAGs are built by hand from edge lists (only the fields the
- * scheduler reads). */
+ * stop (--fail-fast / interrupt), nodes that do not execute, one writer
+ * per table, allocation failures.  DAGs are built by hand from edge lists
+ * and write lists (only the fields the scheduler reads). */
 #include "test_util.h"
 
 #include <stdbool.h>
@@ -20,7 +20,7 @@ struct graph {
 	struct dla_dag dag;
 	struct dla_node nodes[MAXN];
 	size_t order[MAXN];
-	size_t deps[MAXN][MAXN], dependents[MAXN][MAXN];
+	size_t deps[MAXN][MAXN], dependents[MAXN][MAXN], writes[MAXN][MAXN];
 	char names[MAXN][16];
 	bool runs[MAXN];
 	double weight[MAXN], priority[MAXN], history[MAXN];
@@ -85,6 +85,33 @@ static struct graph *graph_new(const char *nodes, const char *edges, const char 
 				g->order[k++] = i;
 	assert_int_equal(k, g->dag.n);
 	return g;
+}
+
+/* writes: "fa:fa,dim fb:fb,dim": node fa writes the tables of nodes fa and
+ * dim (dag.h write sets; listed in any order, kept ascending). */
+static void set_writes(struct graph *g, const char *writes)
+{
+	char buf[1024], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", writes);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *colon = strchr(tok, ':'), *t, *save2;
+		struct dla_node *n;
+
+		assert_non_null(colon);
+		*colon = '\0';
+		n = &g->nodes[find(g, tok)];
+		n->writes = g->writes[find(g, tok)];
+		for (t = strtok_r(colon + 1, ",", &save2); t; t = strtok_r(NULL, ",", &save2)) {
+			size_t k = n->n_writes++, table = find(g, t);
+
+			while (k > 0 && n->writes[k - 1] > table) {
+				n->writes[k] = n->writes[k - 1];
+				k--;
+			}
+			n->writes[k] = table;
+		}
+	}
 }
 
 static void plan(struct graph *g)
@@ -451,6 +478,154 @@ static void test_wide_dag_order(void **state)
 	free(g);
 }
 
+/* ---- one writer per table ------------------------------------------- */
+
+static void test_writers_of_one_dimension_take_turns(void **state)
+{
+	/* fa and fb infer members into dim (the DAG orders them after it);
+	 * x writes its own table: it runs beside either */
+	struct graph *g = graph_new("dim fa fb x", "dim>fa dim>fb", NULL);
+	struct dla_sched s;
+	char started[256];
+
+	(void)state;
+	set_writes(g, "dim:dim fa:fa,dim fb:fb,dim x:x");
+	plan(g);
+	assert_int_equal(dla_sched_init(&s, &g->dag, g->runs, g->priority, 0), DLA_OK);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "dim x");
+	dla_sched_finish(&s, find(g, "dim"), true, 1);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "fa");              /* fb waits for dim */
+	assert_int_equal(s.state[find(g, "fb")], DLA_SCHED_READY);
+	assert_true(s.ready_at[find(g, "fb")] == 1);
+	dla_sched_finish(&s, find(g, "x"), true, 2);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "");
+	dla_sched_finish(&s, find(g, "fa"), true, 3);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "fb");
+	dla_sched_finish(&s, find(g, "fb"), true, 4);
+	assert_true(dla_sched_finished(&s));
+	/* the write sets added no dependency */
+	assert_int_equal(g->nodes[find(g, "fb")].n_deps, 1);
+	dla_sched_release(&s);
+	free(g);
+}
+
+static void test_failed_writer_releases_its_tables(void **state)
+{
+	struct graph *g = graph_new("dim fa fb after_a", "dim>fa dim>fb fa>after_a", "dim");
+	struct dla_sched s;
+	char started[256], skipped[256];
+
+	(void)state;
+	set_writes(g, "fa:fa,dim fb:fb,dim");
+	plan(g);
+	assert_int_equal(dla_sched_init(&s, &g->dag, g->runs, g->priority, 0), DLA_OK);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "fa");
+	dla_sched_finish(&s, find(g, "fa"), false, 1);
+	take_skipped(&s, g, skipped, sizeof(skipped));
+	assert_string_equal(skipped, "after_a<fa");
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "fb");
+	dla_sched_finish(&s, find(g, "fb"), true, 2);
+	assert_true(dla_sched_finished(&s));
+	dla_sched_release(&s);
+	free(g);
+}
+
+static void test_held_writer_is_not_overtaken(void **state)
+{
+	/* b (priority 10) writes t1; a (5) writes t1 and t2; c (1) writes t2.
+	 * While b runs, a waits for t1, and c, worse than a, waits behind it
+	 * for t2 instead of delaying a again; y writes nothing shared */
+	struct graph *g = graph_new("a b c y t1 t2", "", "t1 t2");
+	struct dla_sched s;
+	char started[256];
+
+	(void)state;
+	set_writes(g, "a:a,t1,t2 b:b,t1 c:c,t2 y:y");
+	g->history[find(g, "b")] = 10;
+	g->history[find(g, "a")] = 5;
+	g->history[find(g, "y")] = 2;
+	g->history[find(g, "c")] = 1;
+	plan(g);
+	assert_int_equal(dla_sched_init(&s, &g->dag, g->runs, g->priority, 0), DLA_OK);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "b y");
+	dla_sched_finish(&s, find(g, "y"), true, 1);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "");
+	dla_sched_finish(&s, find(g, "b"), true, 2);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "a");
+	dla_sched_finish(&s, find(g, "a"), true, 3);
+	start_all(&s, g, started, sizeof(started));
+	assert_string_equal(started, "c");
+	dla_sched_finish(&s, find(g, "c"), true, 4);
+	assert_true(dla_sched_finished(&s));
+	dla_sched_release(&s);
+	free(g);
+}
+
+static void test_many_writers_of_one_table(void **state)
+{
+	/* 30 facts inferring into one dimension, 10 other loads: at most one
+	 * of the 30 runs at a time, every node runs once, in priority order
+	 * among the writers, and the run never stalls with nodes ready but
+	 * none running */
+	char nodes[1024] = "dim ", writes[2048] = "", edges[1024] = "";
+	struct graph *g;
+	struct dla_sched s;
+	size_t running[MAXN], n_running = 0, done = 0, node, last_f = 0;
+	bool seen_f = false;
+
+	(void)state;
+	for (int i = 0; i < 30; i++) {
+		size_t len = strlen(nodes);
+		snprintf(nodes + len, sizeof(nodes) - len, "f%02d ", i);
+		len = strlen(writes);
+		snprintf(writes + len, sizeof(writes) - len, "f%02d:f%02d,dim ", i, i);
+		len = strlen(edges);
+		snprintf(edges + len, sizeof(edges) - len, "dim>f%02d ", i);
+	}
+	for (int i = 0; i < 10; i++) {
+		size_t len = strlen(nodes);
+		snprintf(nodes + len, sizeof(nodes) - len, "o%d ", i);
+	}
+	g = graph_new(nodes, edges, "dim");
+	set_writes(g, writes);
+	plan(g);
+	assert_int_equal(dla_sched_init(&s, &g->dag, g->runs, g->priority, 0), DLA_OK);
+	while (!dla_sched_finished(&s)) {
+		size_t writers = 0;
+
+		/* four workers */
+		while (n_running < 4 && dla_sched_next(&s, &node))
+			running[n_running++] = node;
+		assert_true(n_running > 0);
+		for (size_t i = 0; i < n_running; i++)
+			if (g->names[running[i]][0] == 'f')
+				writers++;
+		assert_true(writers <= 1);
+		/* the oldest finishes */
+		node = running[0];
+		memmove(running, running + 1, --n_running * sizeof(*running));
+		if (g->names[node][0] == 'f') {
+			if (seen_f)
+				assert_true(node > last_f);   /* f00, f01, ... by name */
+			seen_f = true;
+			last_f = node;
+		}
+		dla_sched_finish(&s, node, true, (double)++done);
+	}
+	assert_int_equal(done, 40);
+	dla_sched_release(&s);
+	free(g);
+}
+
 static void test_allocation_failures(void **state)
 {
 	struct graph *g = graph_new("a b c", "a>b", NULL);
@@ -498,6 +673,10 @@ int main(void)
 		cmocka_unit_test(test_stop_skips_what_did_not_start),
 		cmocka_unit_test(test_empty_and_idle_only),
 		cmocka_unit_test(test_wide_dag_order),
+		cmocka_unit_test(test_writers_of_one_dimension_take_turns),
+		cmocka_unit_test(test_failed_writer_releases_its_tables),
+		cmocka_unit_test(test_held_writer_is_not_overtaken),
+		cmocka_unit_test(test_many_writers_of_one_table),
 		cmocka_unit_test(test_allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,11 +11,16 @@
  *   node NAME
  *   as_of TIMESTAMP
  *   run_id ID
- *   source COLUMN TYPE      (TEXT, INTEGER, DECIMAL(p,s), TIMESTAMP, ...)
+ *   source COLUMN TYPE [undeclared]   (TEXT, INTEGER, DECIMAL(p,s), TIMESTAMP,
+ *                           ...; undeclared: the source gives it no type,
+ *                           e.g. a SQLite view column computed by an
+ *                           expression, typed from the values)
  *   target COLUMN TYPE      (the existing target table; absent = none)
  *   dimension DIM COLUMN TYPE   (facts: a column of the table of dimension
  *                           DIM a lookup reads; absent = never loaded)
  *   full_refresh            (facts: dla run --full-refresh)
+ *   key_unfilled KEY        (facts: the target's lookup key column KEY
+ *                           holds a NULL: sqlgen.h)
  */
 #include "test_util.h"
 
@@ -104,6 +109,7 @@ struct case_input {
 				     index covers the business key */
 	bool target_stats_stale;  /* "target_stats_stale" */
 	bool source_stats_stale;  /* "source_stats_stale" */
+	char key_unfilled[64];    /* "key_unfilled KEY" */
 };
 
 static struct dim_table *dim_table(struct case_input *in, const char *name)
@@ -146,6 +152,8 @@ static void read_input(const char *dir, struct case_input *in)
 			in->target_stats_stale = true;
 		else if (!strcmp(key, "source_stats_stale"))
 			in->source_stats_stale = true;
+		else if (!strcmp(key, "key_unfilled"))
+			snprintf(in->key_unfilled, sizeof(in->key_unfilled), "%s", a);
 		else if (!strcmp(key, "dimension")) {
 			char col[128], type[128] = "TEXT";
 			struct dim_table *t = dim_table(in, a);
@@ -166,9 +174,13 @@ static void read_input(const char *dir, struct case_input *in)
 			bool src = key[0] == 's';
 			struct dla_column *c = src ? &in->source[in->n_source++]
 						   : &in->target[in->n_target++];
+			char type[128] = "TEXT", flag[32] = "";
 			snprintf(in->names[in->n_names], 64, "%s", a);
 			c->name = in->names[in->n_names++];
-			parse_type(n > 2 ? b : "TEXT", &c->type);
+			if (n > 2)
+				sscanf(b, "%127s %31s", type, flag);
+			parse_type(type, &c->type);
+			c->undeclared = !strcmp(flag, "undeclared");
 		}
 	}
 	fclose(f);
@@ -281,6 +293,8 @@ static int run_case(const char *name)
 				lookups[l].key = dla_dag_lookup_key(&dag, &f->lookups[l]);
 				lookups[l].dim_cols = t ? t->cols : NULL;
 				lookups[l].n_dim_cols = t ? t->n : 0;
+				lookups[l].key_unfilled = lookups[l].key &&
+					!strcasecmp(lookups[l].key, in.key_unfilled);
 			}
 			li.lookups = lookups;
 			li.n_lookups = f->n_lookups;

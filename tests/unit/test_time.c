@@ -17,8 +17,8 @@ static const struct parse_case parse_cases[] = {
 	/* canonical forms */
 	{ "2026-01-02 03:04:05", "2026-01-02 03:04:05" },
 	{ "2026-01-02 03:04:05.123456", "2026-01-02 03:04:05.123456" },
-	{ "2026-01-02 03:04:05.5", "2026-01-02 03:04:05.500000" },
-	{ "2026-01-02 03:04:05.000120", "2026-01-02 03:04:05.000120" },
+	{ "2026-01-02 03:04:05.5", "2026-01-02 03:04:05.5" },
+	{ "2026-01-02 03:04:05.000120", "2026-01-02 03:04:05.00012" },
 	/* a zero fraction is dropped: one spelling per instant */
 	{ "2026-01-02 03:04:05.000", "2026-01-02 03:04:05" },
 	{ "2026-01-02", "2026-01-02 00:00:00" },
@@ -28,7 +28,7 @@ static const struct parse_case parse_cases[] = {
 	/* ISO 8601 (Airflow's {{ ts }}) */
 	{ "2026-01-02T03:04:05", "2026-01-02 03:04:05" },
 	{ "2026-01-02T03:04:05Z", "2026-01-02 03:04:05" },
-	{ "2026-01-02T03:04:05.123Z", "2026-01-02 03:04:05.123000" },
+	{ "2026-01-02T03:04:05.123Z", "2026-01-02 03:04:05.123" },
 	{ "2026-01-02T03:04:05+00:00", "2026-01-02 03:04:05" },
 	{ "2026-01-02T03:04:05.654321+00:00", "2026-01-02 03:04:05.654321" },
 	{ "2026-01-02 03:04:05-00:00", "2026-01-02 03:04:05" },
@@ -130,7 +130,7 @@ static void add_crosses_days_months_years(void **state)
 	assert_true(dla_time_add("2026-01-02 03:04:05", 3600, out));
 	assert_string_equal(out, "2026-01-02 04:04:05");
 	assert_true(dla_time_add("2026-12-31 23:59:59.250000", 1, out));
-	assert_string_equal(out, "2027-01-01 00:00:00.250000");
+	assert_string_equal(out, "2027-01-01 00:00:00.25");
 	assert_true(dla_time_add("2024-02-28 12:00:00", 86400, out));
 	assert_string_equal(out, "2024-02-29 12:00:00");
 	assert_true(dla_time_add("2024-03-01 00:00:00", -1, out));
@@ -157,7 +157,9 @@ static void now_is_canonical_utc(void **state)
 	dla_time_now(now);
 	gmtime_r(&t, &tm);
 	strftime(expect_day, sizeof(expect_day), "%Y-%m-%d", &tm);
-	assert_true(strlen(now) == 19 || strlen(now) == 26);
+	/* seconds, or a fraction of 1 to 6 digits without trailing zeros */
+	assert_true(strlen(now) == 19 || (strlen(now) >= 21 && strlen(now) <= 26 &&
+					  now[19] == '.' && now[strlen(now) - 1] != '0'));
 	assert_true(dla_time_parse(now, again));
 	assert_string_equal(now, again);
 	/* same UTC day (unless the test straddles midnight) */

@@ -80,8 +80,8 @@ def main(argv):
         if not DATE_TIME.match(t):
             problems.append("%s: eventTime %r is not an RFC 3339 date-time" % (where, t))
             continue
-        when = datetime.datetime.fromisoformat(t.replace("Z", "+00:00")[:26] +
-                                               ("+00:00" if t.endswith("Z") else ""))
+        # Python 3.11 reads 1 to 6 fraction digits and a +00:00 offset
+        when = datetime.datetime.fromisoformat(t[:-1] + "+00:00" if t.endswith("Z") else t)
         run_id = event.get("run", {}).get("runId", "")
         try:
             u = uuid.UUID(run_id)

@@ -28,7 +28,7 @@ DROP TABLE IF EXISTS pg_temp.dla_chg;
 
 -- ddl: stage source
 CREATE TEMPORARY TABLE dla_stage AS
-SELECT s.country_code, s.store_no, s.city, s.manager, CAST(s.changed_at AS TIMESTAMP) AS dla_t, 0 AS dla_del
+SELECT s.country_code, s.store_no, s.city, s.manager, s.changed_at AS dla_t, 0 AS dla_del
 FROM staging.store s;
 
 -- check: duplicate keys
@@ -100,13 +100,12 @@ WHERE x.dla_late = 1 AND x.dla_del = 0
 ORDER BY x.country_code, x.store_no, x.dla_t
 LIMIT 5;
 
--- check: back-dated deletes
-SELECT x.country_code, x.store_no, x.dla_t
+-- check: late closes
+SELECT x.country_code, x.store_no, x.dla_bfrom AS valid_from
 FROM dla_seq x
-LEFT JOIN presentation.dim_store e ON e.country_code = x.country_code AND e.store_no = x.store_no AND e.valid_to = x.dla_t
-LEFT JOIN presentation.dim_store v ON v.country_code = x.country_code AND v.store_no = x.store_no AND v.valid_from <= x.dla_t AND x.dla_t < v.valid_to
-WHERE x.dla_late = 1 AND x.dla_del = 1 AND e.store_sk IS NULL AND v.store_sk IS NOT NULL
-ORDER BY x.country_code, x.store_no, x.dla_t
+LEFT JOIN presentation.dim_store e ON e.country_code = x.country_code AND e.store_no = x.store_no AND e.valid_to = x.dla_t AND e.is_deleted = TRUE
+WHERE x.dla_late = 1 AND x.dla_del = 1 AND e.store_sk IS NULL
+ORDER BY x.country_code, x.store_no
 LIMIT 5;
 
 -- ddl: compute change set

@@ -26,9 +26,18 @@ DROP TABLE IF EXISTS temp.dla_seq;
 -- ddl: drop stale dla_chg
 DROP TABLE IF EXISTS temp.dla_chg;
 
+-- ddl: create dla_stage
+CREATE TEMPORARY TABLE dla_stage (country_code TEXT, store_no INTEGER, city TEXT, manager TEXT, dla_t TEXT, dla_del INTEGER);
+
 -- ddl: stage source
-CREATE TEMP TABLE dla_stage AS
-SELECT s.country_code, s.store_no, s.city, s.manager, (s.changed_at) AS dla_t, 0 AS dla_del
+INSERT INTO dla_stage (country_code, store_no, city, manager, dla_t, dla_del)
+SELECT s.country_code, s.store_no, s.city, s.manager, (CASE WHEN typeof(s.changed_at) <> 'text' THEN s.changed_at
+     WHEN length(s.changed_at) = 19 AND substr(s.changed_at, 11, 1) = ' ' THEN s.changed_at
+     WHEN s.changed_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.changed_at || ' 00:00:00'
+     WHEN NOT s.changed_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.changed_at
+     WHEN substr(s.changed_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.changed_at), '0'), '.'), s.changed_at)
+     WHEN length(s.changed_at) = 16 THEN substr(s.changed_at, 1, 10) || ' ' || substr(s.changed_at, 12) || ':00'
+     ELSE substr(s.changed_at, 1, 10) || ' ' || substr(s.changed_at, 12, 8) || CASE WHEN substr(s.changed_at, 20, 1) = '.' AND rtrim(substr(s.changed_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.changed_at, 21, 6), '0') ELSE '' END END) AS dla_t, 0 AS dla_del
 FROM staging.store s;
 
 -- check: duplicate keys
@@ -100,13 +109,12 @@ WHERE x.dla_late = 1 AND x.dla_del = 0
 ORDER BY x.country_code, x.store_no, x.dla_t
 LIMIT 5;
 
--- check: back-dated deletes
-SELECT x.country_code, x.store_no, x.dla_t
+-- check: late closes
+SELECT x.country_code, x.store_no, x.dla_bfrom AS valid_from
 FROM dla_seq x
-LEFT JOIN presentation.dim_store e ON e.country_code = x.country_code AND e.store_no = x.store_no AND e.valid_to = x.dla_t
-LEFT JOIN presentation.dim_store v ON v.country_code = x.country_code AND v.store_no = x.store_no AND v.valid_from <= x.dla_t AND x.dla_t < v.valid_to
-WHERE x.dla_late = 1 AND x.dla_del = 1 AND e.store_sk IS NULL AND v.store_sk IS NOT NULL
-ORDER BY x.country_code, x.store_no, x.dla_t
+LEFT JOIN presentation.dim_store e ON e.country_code = x.country_code AND e.store_no = x.store_no AND e.valid_to = x.dla_t AND e.is_deleted = 1
+WHERE x.dla_late = 1 AND x.dla_del = 1 AND e.store_sk IS NULL
+ORDER BY x.country_code, x.store_no
 LIMIT 5;
 
 -- ddl: compute change set

@@ -12,7 +12,7 @@ DROP TABLE IF EXISTS pg_temp.dla_chg;
 
 -- ddl: stage source
 CREATE TEMPORARY TABLE dla_stage AS
-SELECT s.customer_id, s.full_name, s.email, s.country, s.segment, s.signup_channel, CAST(s.changed_at AS TIMESTAMP) AS dla_t,
+SELECT s.customer_id, s.full_name, s.email, s.country, s.segment, s.signup_channel, s.changed_at AS dla_t,
        CASE WHEN (op = 'D') THEN 1 ELSE 0 END AS dla_del
 FROM staging.customer_cdc s;
 

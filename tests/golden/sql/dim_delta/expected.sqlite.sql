@@ -10,9 +10,18 @@ DROP TABLE IF EXISTS temp.dla_seq;
 -- ddl: drop stale dla_chg
 DROP TABLE IF EXISTS temp.dla_chg;
 
+-- ddl: create dla_stage
+CREATE TEMPORARY TABLE dla_stage (customer_id INTEGER, full_name TEXT, email TEXT, country TEXT, segment TEXT, signup_channel TEXT, dla_t TEXT, dla_del INTEGER);
+
 -- ddl: stage source
-CREATE TEMP TABLE dla_stage AS
-SELECT s.customer_id, s.full_name, s.email, s.country, s.segment, s.signup_channel, (s.changed_at) AS dla_t,
+INSERT INTO dla_stage (customer_id, full_name, email, country, segment, signup_channel, dla_t, dla_del)
+SELECT s.customer_id, s.full_name, s.email, s.country, s.segment, s.signup_channel, (CASE WHEN typeof(s.changed_at) <> 'text' THEN s.changed_at
+     WHEN length(s.changed_at) = 19 AND substr(s.changed_at, 11, 1) = ' ' THEN s.changed_at
+     WHEN s.changed_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.changed_at || ' 00:00:00'
+     WHEN NOT s.changed_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.changed_at
+     WHEN substr(s.changed_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.changed_at), '0'), '.'), s.changed_at)
+     WHEN length(s.changed_at) = 16 THEN substr(s.changed_at, 1, 10) || ' ' || substr(s.changed_at, 12) || ':00'
+     ELSE substr(s.changed_at, 1, 10) || ' ' || substr(s.changed_at, 12, 8) || CASE WHEN substr(s.changed_at, 20, 1) = '.' AND rtrim(substr(s.changed_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.changed_at, 21, 6), '0') ELSE '' END END) AS dla_t,
        CASE WHEN (op = 'D') THEN 1 ELSE 0 END AS dla_del
 FROM staging.customer_cdc s;
 

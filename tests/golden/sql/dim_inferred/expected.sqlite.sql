@@ -10,8 +10,11 @@ DROP TABLE IF EXISTS temp.dla_seq;
 -- ddl: drop stale dla_chg
 DROP TABLE IF EXISTS temp.dla_chg;
 
+-- ddl: create dla_stage
+CREATE TEMPORARY TABLE dla_stage (customer_id INTEGER, city TEXT, signup_channel TEXT, dla_t TEXT, dla_del INTEGER);
+
 -- ddl: stage source
-CREATE TEMP TABLE dla_stage AS
+INSERT INTO dla_stage (customer_id, city, signup_channel, dla_t, dla_del)
 SELECT s.customer_id, s.city, s.signup_channel, '2026-03-01 00:00:00' AS dla_t, 0 AS dla_del
 FROM staging.customer s;
 

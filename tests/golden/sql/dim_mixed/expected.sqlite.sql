@@ -30,8 +30,11 @@ DROP TABLE IF EXISTS temp.dla_seq;
 -- ddl: drop stale dla_chg
 DROP TABLE IF EXISTS temp.dla_chg;
 
+-- ddl: create dla_stage
+CREATE TEMPORARY TABLE dla_stage (customer_id INTEGER, full_name TEXT, email TEXT, city TEXT, country TEXT, segment TEXT, signup_channel TEXT, dla_t TEXT, dla_del INTEGER);
+
 -- ddl: stage source
-CREATE TEMP TABLE dla_stage AS
+INSERT INTO dla_stage (customer_id, full_name, email, city, country, segment, signup_channel, dla_t, dla_del)
 SELECT s.customer_id, s.full_name, s.email, s.city, s.country, s.segment, s.signup_channel, '2026-01-02 03:04:05' AS dla_t, 0 AS dla_del
 FROM v_customer s;
 

@@ -27,7 +27,7 @@ DROP TABLE IF EXISTS pg_temp.dla_chg;
 
 -- ddl: stage source
 CREATE TEMPORARY TABLE dla_stage AS
-SELECT s.customer_id, s.op, s.city, CAST(s.changed_at AS TIMESTAMP) AS dla_t,
+SELECT s.customer_id, s.op, s.city, s.changed_at AS dla_t,
        CASE WHEN (op IN ('D', 'X')) THEN 1 ELSE 0 END AS dla_del
 FROM staging.customer_changes s;
 

@@ -25,8 +25,11 @@ DROP TABLE IF EXISTS temp.dla_chg;
 -- ddl: business key index
 CREATE INDEX IF NOT EXISTS presentation.dim_customer_dla_bk ON dim_customer (customer_id, is_current);
 
+-- ddl: create dla_stage
+CREATE TEMPORARY TABLE dla_stage (customer_id INTEGER, full_name TEXT, email TEXT, city TEXT, segment TEXT, signup_channel TEXT);
+
 -- ddl: stage source
-CREATE TEMP TABLE dla_stage AS
+INSERT INTO dla_stage (customer_id, full_name, email, city, segment, signup_channel)
 SELECT s.customer_id, s.full_name, s.email, s.city, s.segment, s.signup_channel
 FROM v_customer s;
 

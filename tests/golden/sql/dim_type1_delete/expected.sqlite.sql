@@ -10,8 +10,11 @@ DROP TABLE IF EXISTS temp.dla_seq;
 -- ddl: drop stale dla_chg
 DROP TABLE IF EXISTS temp.dla_chg;
 
+-- ddl: create dla_stage
+CREATE TEMPORARY TABLE dla_stage (venue_id INTEGER, venue_name TEXT, tier TEXT, dla_t TEXT, dla_del INTEGER);
+
 -- ddl: stage source
-CREATE TEMP TABLE dla_stage AS
+INSERT INTO dla_stage (venue_id, venue_name, tier, dla_t, dla_del)
 SELECT s.venue_id, s.venue_name, s.tier, '2026-03-01 00:00:00' AS dla_t, 0 AS dla_del
 FROM staging.venue s;
 

@@ -7,7 +7,7 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 -- ddl: stage source with resolved keys (target has rows)
 CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.product_code AS TEXT) AS product_code, CAST(s.quantity AS BIGINT) AS quantity,
-       CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date, s.customer_id,
+       CAST(s.amount AS NUMERIC(12,2)) AS amount, (CAST(s.sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS sold_at, CAST(s.sale_date AS DATE) AS sale_date, s.customer_id,
        COALESCE(d1.customer_sk, -1) AS customer_sk,
        CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.sale s
@@ -55,7 +55,7 @@ WHERE x.dla_in_target = 0;
 -- dml: insert rows (empty target)
 INSERT INTO presentation.fact_sales (order_id, line_no, product_code, quantity, amount, sold_at, sale_date, customer_sk, dla_run_id, dla_loaded_at)
 SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.product_code AS TEXT) AS product_code, CAST(s.quantity AS BIGINT) AS quantity,
-       CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
+       CAST(s.amount AS NUMERIC(12,2)) AS amount, (CAST(s.sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
        COALESCE(d1.customer_sk, -1) AS customer_sk,
        'r1', (now() AT TIME ZONE 'UTC')
 FROM staging.sale s

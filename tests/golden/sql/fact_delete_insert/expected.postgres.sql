@@ -4,7 +4,7 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 -- ddl: stage source with resolved keys
 CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.customer_id AS BIGINT) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
-       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
+       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, (CAST(s.sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
        COALESCE(d1.product_key, -1) AS product_key
 FROM staging.sale s
 LEFT JOIN presentation.dim_product d1

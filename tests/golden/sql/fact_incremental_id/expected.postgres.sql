@@ -4,7 +4,7 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 -- ddl: stage source (target has rows)
 CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.customer_id AS BIGINT) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
-       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
+       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, (CAST(s.sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
        CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.sale s
 CROSS JOIN (SELECT MAX(order_id) AS v FROM presentation.fact_sales) dla_max
@@ -56,7 +56,7 @@ WHERE x.dla_in_target = 0;
 -- dml: insert rows (empty target)
 INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, dla_run_id, dla_loaded_at)
 SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.customer_id AS BIGINT) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
-       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
+       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, (CAST(s.sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
        'r1', (now() AT TIME ZONE 'UTC')
 FROM staging.sale s;
 

@@ -3,18 +3,24 @@ DROP TABLE IF EXISTS temp.dla_stage;
 
 -- ddl: stage source (target has rows)
 CREATE TEMP TABLE dla_stage AS
-SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no, CAST(s.customer_id AS INTEGER) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
-       CAST(s.quantity AS INTEGER) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TEXT) AS sold_at, CAST(s.sale_date AS TEXT) AS sale_date,
+SELECT s.order_id AS order_id, s.line_no AS line_no, s.customer_id AS customer_id, (CASE WHEN typeof(s.product_code) IN ('integer', 'real') THEN CAST(s.product_code AS TEXT) ELSE s.product_code END) AS product_code,
+       s.quantity AS quantity, s.amount AS amount, (CASE WHEN typeof(s.sold_at) <> 'text' THEN s.sold_at
+     WHEN length(s.sold_at) = 19 AND substr(s.sold_at, 11, 1) = ' ' THEN s.sold_at
+     WHEN s.sold_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sold_at || ' 00:00:00'
+     WHEN NOT s.sold_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sold_at
+     WHEN substr(s.sold_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sold_at), '0'), '.'), s.sold_at)
+     WHEN length(s.sold_at) = 16 THEN substr(s.sold_at, 1, 10) || ' ' || substr(s.sold_at, 12) || ':00'
+     ELSE substr(s.sold_at, 1, 10) || ' ' || substr(s.sold_at, 12, 8) || CASE WHEN substr(s.sold_at, 20, 1) = '.' AND rtrim(substr(s.sold_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sold_at, 21, 6), '0') ELSE '' END END) AS sold_at, (CASE WHEN typeof(s.sale_date) IN ('integer', 'real') THEN CAST(s.sale_date AS TEXT) ELSE s.sale_date END) AS sale_date,
        CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.sale s
 CROSS JOIN (SELECT MAX(order_id) AS v FROM presentation.fact_sales) dla_max
 LEFT JOIN presentation.fact_sales dla_t
-       ON dla_t.order_id = CAST(s.order_id AS INTEGER) AND dla_t.line_no = CAST(s.line_no AS INTEGER)
+       ON dla_t.order_id = s.order_id AND dla_t.line_no = s.line_no
 WHERE dla_max.v IS NULL OR s.order_id > dla_max.v;
 
 -- check on failure: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
-FROM (SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no
+FROM (SELECT s.order_id AS order_id, s.line_no AS line_no
 FROM staging.sale s
 CROSS JOIN (SELECT MAX(order_id) AS v FROM presentation.fact_sales) dla_max
 WHERE dla_max.v IS NULL OR s.order_id > dla_max.v) dla_x
@@ -52,15 +58,21 @@ FROM dla_stage x
 WHERE x.dla_in_target = 0;
 
 -- check: NULL grain (empty target)
-SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no
+SELECT s.order_id AS order_id, s.line_no AS line_no
 FROM staging.sale s
 WHERE (s.order_id IS NULL OR s.line_no IS NULL)
 LIMIT 5;
 
 -- dml: insert rows (empty target)
 INSERT INTO presentation.fact_sales (order_id, line_no, customer_id, product_code, quantity, amount, sold_at, sale_date, dla_run_id, dla_loaded_at)
-SELECT CAST(s.order_id AS INTEGER) AS order_id, CAST(s.line_no AS INTEGER) AS line_no, CAST(s.customer_id AS INTEGER) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
-       CAST(s.quantity AS INTEGER) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TEXT) AS sold_at, CAST(s.sale_date AS TEXT) AS sale_date,
+SELECT s.order_id AS order_id, s.line_no AS line_no, s.customer_id AS customer_id, (CASE WHEN typeof(s.product_code) IN ('integer', 'real') THEN CAST(s.product_code AS TEXT) ELSE s.product_code END) AS product_code,
+       s.quantity AS quantity, s.amount AS amount, (CASE WHEN typeof(s.sold_at) <> 'text' THEN s.sold_at
+     WHEN length(s.sold_at) = 19 AND substr(s.sold_at, 11, 1) = ' ' THEN s.sold_at
+     WHEN s.sold_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sold_at || ' 00:00:00'
+     WHEN NOT s.sold_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sold_at
+     WHEN substr(s.sold_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sold_at), '0'), '.'), s.sold_at)
+     WHEN length(s.sold_at) = 16 THEN substr(s.sold_at, 1, 10) || ' ' || substr(s.sold_at, 12) || ':00'
+     ELSE substr(s.sold_at, 1, 10) || ' ' || substr(s.sold_at, 12, 8) || CASE WHEN substr(s.sold_at, 20, 1) = '.' AND rtrim(substr(s.sold_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sold_at, 21, 6), '0') ELSE '' END END) AS sold_at, (CASE WHEN typeof(s.sale_date) IN ('integer', 'real') THEN CAST(s.sale_date AS TEXT) ELSE s.sale_date END) AS sale_date,
        'r1', strftime('%Y-%m-%d %H:%M:%S','now')
 FROM staging.sale s;
 

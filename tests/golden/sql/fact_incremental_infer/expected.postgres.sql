@@ -4,7 +4,7 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 -- ddl: stage source with resolved keys
 CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.customer_id AS BIGINT) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
-       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
+       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, (CAST(s.sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
        CASE WHEN s.customer_id IS NULL THEN -1 ELSE d1.customer_sk END AS customer_sk,
        CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
 FROM staging.sale s
@@ -14,11 +14,11 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
        ON d1.customer_id = s.customer_id
-      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP) OR CAST(s.sold_at AS TIMESTAMP) IS NULL)
-      AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP) < d1.dla_next)
+      AND (d1.dla_rn = 1 OR d1.valid_from <= s.sold_at OR s.sold_at IS NULL)
+      AND (d1.dla_next IS NULL OR s.sold_at < d1.dla_next)
 LEFT JOIN presentation.fact_sales dla_t
        ON dla_t.order_id = CAST(s.order_id AS BIGINT) AND dla_t.line_no = CAST(s.line_no AS BIGINT)
-WHERE dla_max.v IS NULL OR CAST(s.sold_at AS TIMESTAMP) > (CAST(dla_max.v AS TIMESTAMP) - INTERVAL '259200 seconds');
+WHERE dla_max.v IS NULL OR s.sold_at > (dla_max.v - INTERVAL '259200 seconds');
 
 -- check on failure: duplicate grain
 SELECT order_id, line_no, COUNT(*) AS dla_rows
@@ -30,9 +30,9 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
        ON d1.customer_id = s.customer_id
-      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP) OR CAST(s.sold_at AS TIMESTAMP) IS NULL)
-      AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP) < d1.dla_next)
-WHERE dla_max.v IS NULL OR CAST(s.sold_at AS TIMESTAMP) > (CAST(dla_max.v AS TIMESTAMP) - INTERVAL '259200 seconds')) dla_x
+      AND (d1.dla_rn = 1 OR d1.valid_from <= s.sold_at OR s.sold_at IS NULL)
+      AND (d1.dla_next IS NULL OR s.sold_at < d1.dla_next)
+WHERE dla_max.v IS NULL OR s.sold_at > (dla_max.v - INTERVAL '259200 seconds')) dla_x
 GROUP BY order_id, line_no
 HAVING COUNT(*) > 1
 ORDER BY order_id, line_no
@@ -43,7 +43,7 @@ SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line
 FROM staging.sale s
 CROSS JOIN (SELECT MAX(sold_at) AS v FROM presentation.fact_sales) dla_max
 WHERE (s.order_id IS NULL OR s.line_no IS NULL)
-  AND (dla_max.v IS NULL OR CAST(s.sold_at AS TIMESTAMP) > (CAST(dla_max.v AS TIMESTAMP) - INTERVAL '259200 seconds'))
+  AND (dla_max.v IS NULL OR s.sold_at > (dla_max.v - INTERVAL '259200 seconds'))
 LIMIT 5;
 
 -- check: duplicate grain among existing rows
@@ -54,6 +54,9 @@ GROUP BY order_id, line_no
 HAVING COUNT(*) > 1
 ORDER BY order_id, line_no
 LIMIT 5;
+
+-- dml: lock dimension for inferred members
+LOCK TABLE presentation.dim_customer IN SHARE ROW EXCLUSIVE MODE;
 
 -- dml: insert inferred members
 INSERT INTO presentation.dim_customer (customer_sk, customer_id, valid_from, valid_to, is_current, is_inferred, dla_run_id, dla_updated_at)

@@ -21,7 +21,7 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 -- ddl: stage source with resolved keys
 CREATE TEMPORARY TABLE dla_stage AS
 SELECT CAST(s.order_id AS BIGINT) AS order_id, CAST(s.line_no AS BIGINT) AS line_no, CAST(s.customer_id AS BIGINT) AS customer_id, CAST(s.product_code AS TEXT) AS product_code,
-       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, CAST(s.sold_at AS TIMESTAMP) AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
+       CAST(s.quantity AS BIGINT) AS quantity, CAST(s.amount AS NUMERIC(12,2)) AS amount, (CAST(s.sold_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS sold_at, CAST(s.sale_date AS DATE) AS sale_date,
        COALESCE(d1.customer_sk, -1) AS customer_sk,
        CASE WHEN s.product_code IS NULL THEN -1 ELSE d2.product_key END AS product_key,
        CASE WHEN dla_t.order_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
@@ -31,8 +31,8 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
        ON d1.customer_id = s.customer_id
-      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP) OR CAST(s.sold_at AS TIMESTAMP) IS NULL)
-      AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP) < d1.dla_next)
+      AND (d1.dla_rn = 1 OR d1.valid_from <= s.sold_at OR s.sold_at IS NULL)
+      AND (d1.dla_next IS NULL OR s.sold_at < d1.dla_next)
 LEFT JOIN presentation.dim_product d2
        ON d2.product_code = s.product_code
 LEFT JOIN presentation.fact_sales dla_t
@@ -47,8 +47,8 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
        ON d1.customer_id = s.customer_id
-      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sold_at AS TIMESTAMP) OR CAST(s.sold_at AS TIMESTAMP) IS NULL)
-      AND (d1.dla_next IS NULL OR CAST(s.sold_at AS TIMESTAMP) < d1.dla_next)
+      AND (d1.dla_rn = 1 OR d1.valid_from <= s.sold_at OR s.sold_at IS NULL)
+      AND (d1.dla_next IS NULL OR s.sold_at < d1.dla_next)
 LEFT JOIN presentation.dim_product d2
        ON d2.product_code = s.product_code) dla_x
 GROUP BY order_id, line_no

@@ -16,7 +16,7 @@ DROP TABLE IF EXISTS pg_temp.dla_stage;
 
 -- ddl: stage source with resolved keys
 CREATE TEMPORARY TABLE dla_stage AS
-SELECT CAST(s.gift_id AS BIGINT) AS gift_id, CAST(s.buyer_id AS BIGINT) AS buyer_id, CAST(s.recipient_id AS BIGINT) AS recipient_id, CAST(s.sent_at AS TIMESTAMP) AS sent_at,
+SELECT CAST(s.gift_id AS BIGINT) AS gift_id, CAST(s.buyer_id AS BIGINT) AS buyer_id, CAST(s.recipient_id AS BIGINT) AS recipient_id, (CAST(s.sent_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC') AS sent_at,
        CASE WHEN s.buyer_id IS NULL THEN -1 ELSE d1.customer_sk END AS buyer_sk,
        CASE WHEN s.recipient_id IS NULL THEN -1 ELSE d2.customer_sk END AS recipient_sk,
        CASE WHEN dla_t.gift_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
@@ -26,8 +26,8 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
        ON d1.customer_id = s.buyer_id
-      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sent_at AS TIMESTAMP) OR CAST(s.sent_at AS TIMESTAMP) IS NULL)
-      AND (d1.dla_next IS NULL OR CAST(s.sent_at AS TIMESTAMP) < d1.dla_next)
+      AND (d1.dla_rn = 1 OR d1.valid_from <= s.sent_at OR s.sent_at IS NULL)
+      AND (d1.dla_next IS NULL OR s.sent_at < d1.dla_next)
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d2
@@ -44,8 +44,8 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
        ON d1.customer_id = s.buyer_id
-      AND (d1.dla_rn = 1 OR d1.valid_from <= CAST(s.sent_at AS TIMESTAMP) OR CAST(s.sent_at AS TIMESTAMP) IS NULL)
-      AND (d1.dla_next IS NULL OR CAST(s.sent_at AS TIMESTAMP) < d1.dla_next)
+      AND (d1.dla_rn = 1 OR d1.valid_from <= s.sent_at OR s.sent_at IS NULL)
+      AND (d1.dla_next IS NULL OR s.sent_at < d1.dla_next)
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d2
@@ -76,6 +76,9 @@ FROM dla_stage
 WHERE recipient_sk IS NULL
 ORDER BY recipient_id
 LIMIT 5;
+
+-- dml: lock dimension for inferred members
+LOCK TABLE presentation.dim_customer IN SHARE ROW EXCLUSIVE MODE;
 
 -- dml: insert inferred members
 INSERT INTO presentation.dim_customer (customer_sk, customer_id, valid_from, valid_to, is_current, is_inferred, dla_run_id, dla_updated_at)

@@ -16,7 +16,13 @@ DROP TABLE IF EXISTS temp.dla_stage;
 
 -- ddl: stage source with resolved keys
 CREATE TEMP TABLE dla_stage AS
-SELECT CAST(s.gift_id AS INTEGER) AS gift_id, CAST(s.buyer_id AS INTEGER) AS buyer_id, CAST(s.recipient_id AS INTEGER) AS recipient_id, CAST(s.sent_at AS TEXT) AS sent_at,
+SELECT s.gift_id AS gift_id, s.buyer_id AS buyer_id, s.recipient_id AS recipient_id, (CASE WHEN typeof(s.sent_at) <> 'text' THEN s.sent_at
+     WHEN length(s.sent_at) = 19 AND substr(s.sent_at, 11, 1) = ' ' THEN s.sent_at
+     WHEN s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sent_at || ' 00:00:00'
+     WHEN NOT s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sent_at
+     WHEN substr(s.sent_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sent_at), '0'), '.'), s.sent_at)
+     WHEN length(s.sent_at) = 16 THEN substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12) || ':00'
+     ELSE substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12, 8) || CASE WHEN substr(s.sent_at, 20, 1) = '.' AND rtrim(substr(s.sent_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sent_at, 21, 6), '0') ELSE '' END END) AS sent_at,
        CASE WHEN s.buyer_id IS NULL THEN -1 ELSE d1.customer_sk END AS buyer_sk,
        CASE WHEN s.recipient_id IS NULL THEN -1 ELSE d2.customer_sk END AS recipient_sk,
        CASE WHEN dla_t.gift_id IS NULL THEN 0 ELSE 1 END AS dla_in_target
@@ -26,26 +32,62 @@ LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
        ON d1.customer_id = s.buyer_id
-      AND (d1.dla_rn = 1 OR d1.valid_from <= (s.sent_at) OR (s.sent_at) IS NULL)
-      AND (d1.dla_next IS NULL OR (s.sent_at) < d1.dla_next)
+      AND (d1.dla_rn = 1 OR d1.valid_from <= (CASE WHEN typeof(s.sent_at) <> 'text' THEN s.sent_at
+     WHEN length(s.sent_at) = 19 AND substr(s.sent_at, 11, 1) = ' ' THEN s.sent_at
+     WHEN s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sent_at || ' 00:00:00'
+     WHEN NOT s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sent_at
+     WHEN substr(s.sent_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sent_at), '0'), '.'), s.sent_at)
+     WHEN length(s.sent_at) = 16 THEN substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12) || ':00'
+     ELSE substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12, 8) || CASE WHEN substr(s.sent_at, 20, 1) = '.' AND rtrim(substr(s.sent_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sent_at, 21, 6), '0') ELSE '' END END) OR (CASE WHEN typeof(s.sent_at) <> 'text' THEN s.sent_at
+     WHEN length(s.sent_at) = 19 AND substr(s.sent_at, 11, 1) = ' ' THEN s.sent_at
+     WHEN s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sent_at || ' 00:00:00'
+     WHEN NOT s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sent_at
+     WHEN substr(s.sent_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sent_at), '0'), '.'), s.sent_at)
+     WHEN length(s.sent_at) = 16 THEN substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12) || ':00'
+     ELSE substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12, 8) || CASE WHEN substr(s.sent_at, 20, 1) = '.' AND rtrim(substr(s.sent_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sent_at, 21, 6), '0') ELSE '' END END) IS NULL)
+      AND (d1.dla_next IS NULL OR (CASE WHEN typeof(s.sent_at) <> 'text' THEN s.sent_at
+     WHEN length(s.sent_at) = 19 AND substr(s.sent_at, 11, 1) = ' ' THEN s.sent_at
+     WHEN s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sent_at || ' 00:00:00'
+     WHEN NOT s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sent_at
+     WHEN substr(s.sent_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sent_at), '0'), '.'), s.sent_at)
+     WHEN length(s.sent_at) = 16 THEN substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12) || ':00'
+     ELSE substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12, 8) || CASE WHEN substr(s.sent_at, 20, 1) = '.' AND rtrim(substr(s.sent_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sent_at, 21, 6), '0') ELSE '' END END) < d1.dla_next)
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d2
        ON d2.customer_id = s.recipient_id AND d2.dla_next IS NULL
 LEFT JOIN presentation.fact_gift dla_t
-       ON dla_t.gift_id = CAST(s.gift_id AS INTEGER);
+       ON dla_t.gift_id = s.gift_id;
 
 -- check on failure: duplicate grain
 SELECT gift_id, COUNT(*) AS dla_rows
-FROM (SELECT CAST(s.gift_id AS INTEGER) AS gift_id
+FROM (SELECT s.gift_id AS gift_id
 FROM staging.gift s
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_rn,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d1
        ON d1.customer_id = s.buyer_id
-      AND (d1.dla_rn = 1 OR d1.valid_from <= (s.sent_at) OR (s.sent_at) IS NULL)
-      AND (d1.dla_next IS NULL OR (s.sent_at) < d1.dla_next)
+      AND (d1.dla_rn = 1 OR d1.valid_from <= (CASE WHEN typeof(s.sent_at) <> 'text' THEN s.sent_at
+     WHEN length(s.sent_at) = 19 AND substr(s.sent_at, 11, 1) = ' ' THEN s.sent_at
+     WHEN s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sent_at || ' 00:00:00'
+     WHEN NOT s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sent_at
+     WHEN substr(s.sent_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sent_at), '0'), '.'), s.sent_at)
+     WHEN length(s.sent_at) = 16 THEN substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12) || ':00'
+     ELSE substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12, 8) || CASE WHEN substr(s.sent_at, 20, 1) = '.' AND rtrim(substr(s.sent_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sent_at, 21, 6), '0') ELSE '' END END) OR (CASE WHEN typeof(s.sent_at) <> 'text' THEN s.sent_at
+     WHEN length(s.sent_at) = 19 AND substr(s.sent_at, 11, 1) = ' ' THEN s.sent_at
+     WHEN s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sent_at || ' 00:00:00'
+     WHEN NOT s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sent_at
+     WHEN substr(s.sent_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sent_at), '0'), '.'), s.sent_at)
+     WHEN length(s.sent_at) = 16 THEN substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12) || ':00'
+     ELSE substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12, 8) || CASE WHEN substr(s.sent_at, 20, 1) = '.' AND rtrim(substr(s.sent_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sent_at, 21, 6), '0') ELSE '' END END) IS NULL)
+      AND (d1.dla_next IS NULL OR (CASE WHEN typeof(s.sent_at) <> 'text' THEN s.sent_at
+     WHEN length(s.sent_at) = 19 AND substr(s.sent_at, 11, 1) = ' ' THEN s.sent_at
+     WHEN s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' THEN s.sent_at || ' 00:00:00'
+     WHEN NOT s.sent_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]*' THEN s.sent_at
+     WHEN substr(s.sent_at, 17) GLOB '*[zZ+-]*' THEN coalesce(rtrim(rtrim(strftime('%Y-%m-%d %H:%M:%f', s.sent_at), '0'), '.'), s.sent_at)
+     WHEN length(s.sent_at) = 16 THEN substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12) || ':00'
+     ELSE substr(s.sent_at, 1, 10) || ' ' || substr(s.sent_at, 12, 8) || CASE WHEN substr(s.sent_at, 20, 1) = '.' AND rtrim(substr(s.sent_at, 21, 6), '0') <> '' THEN '.' || rtrim(substr(s.sent_at, 21, 6), '0') ELSE '' END END) < d1.dla_next)
 LEFT JOIN (SELECT customer_sk, customer_id, valid_from,
                   LEAD(valid_from) OVER (PARTITION BY customer_id ORDER BY valid_from) AS dla_next
            FROM presentation.dim_customer) d2

@@ -1,0 +1,1 @@
+error: models/dim.yml:6:9: source column 'account_id' of 'staging.account' has lower-case letters, which snowflake folds to upper case unless the name is quoted: rename it in the source (dla writes column names unquoted)

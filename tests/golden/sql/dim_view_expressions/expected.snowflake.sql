@@ -1,0 +1,1 @@
+error: models/m.yml:7:9: source column 'id' of 'v_src' has lower-case letters, which snowflake folds to upper case unless the name is quoted: rename it in the source (dla writes column names unquoted)

@@ -1,0 +1,1 @@
+select id + 0 as id, color, length(color) as n, changed_at from staging.src

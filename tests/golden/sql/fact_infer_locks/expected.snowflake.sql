@@ -1,0 +1,1 @@
+error: models/m.yml:18:9: source column 'trade_id' of 'staging.trade' has lower-case letters, which snowflake folds to upper case unless the name is quoted: rename it in the source (dla writes column names unquoted)

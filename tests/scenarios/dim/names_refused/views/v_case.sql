@@ -1,0 +1,1 @@
+select id, city as "CityName" from staging.src

@@ -1,0 +1,1 @@
+select id, city, upper(city) as current_city from staging.src

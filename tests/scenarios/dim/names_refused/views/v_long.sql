@@ -1,0 +1,1 @@
+select id, city as a_column_name_that_is_long_enough_for_postgres_to_cut_it_short from staging.src

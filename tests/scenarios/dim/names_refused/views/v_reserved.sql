@@ -1,0 +1,1 @@
+select id, city as "order" from staging.src

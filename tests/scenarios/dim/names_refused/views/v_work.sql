@@ -1,0 +1,1 @@
+select id, city, 'x' as dla_action from staging.src
