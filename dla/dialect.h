@@ -154,7 +154,10 @@ struct dla_dialect {
 	 * CREATE TABLE AS column over one, an untyped table column); schema
 	 * NULL names a dla view in views_schema.  NULL where the driver's
 	 * description of a query (SQLDescribeCol) gives every column's real
-	 * type (PostgreSQL, Snowflake).  load.c then reads each undeclared
+	 * type (Snowflake).  PostgreSQL gives the catalog's spelling: a type
+	 * psqlODBC describes as character data or a double (json, money,
+	 * arrays, enums ...) is then known to be none dla has a logical type
+	 * for, and is stored and compared as text.  load.c then reads each undeclared
 	 * column's type from the target, or from the values (value_type_probe). */
 	void (*declared_types_query)(struct dla_buf *b, const char *schema,
 				     const char *table, const char *views_schema);

@@ -89,6 +89,16 @@ static void pg_columns_query(struct dla_buf *b, const char *schema, const char *
 	dla_buf_adds(b, ") AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
 }
 
+/* The catalog's spelling of every column (format_type): a type dla has no
+ * logical type for (json, money, arrays, enums, inet, interval ...) is
+ * described by psqlODBC as character data or a double, and is stored and
+ * compared as text instead (load.c). */
+static void pg_declared_types_query(struct dla_buf *b, const char *schema, const char *table,
+				    const char *views_schema)
+{
+	pg_columns_query(b, schema ? schema : views_schema, table);
+}
+
 /* pg_index: valid, immediate, no predicate, no expression (indkey also
  * lists INCLUDE columns: an index then only looks wider than it is). */
 static void pg_unique_keys_query(struct dla_buf *b, const char *schema, const char *table)
@@ -241,7 +251,7 @@ const struct dla_dialect dla_dialect_postgres = {
 	.timestamp_minus_seconds = pg_timestamp_minus_seconds,
 	.type_name = pg_type_name,
 	.convert = pg_convert,
-	.declared_types_query = NULL,
+	.declared_types_query = pg_declared_types_query,
 	.value_type_probe = NULL,
 	.typed_stage = false,
 	.times_as_text = false,

@@ -307,7 +307,7 @@ static enum dla_code declared_source_types(struct dla_warehouse *wh,
 	size_t n_probe = 0;
 	enum dla_code rc;
 
-	if (!d->declared_types_query || !d->value_type_probe || src->n == 0)
+	if (!d->declared_types_query || src->n == 0)
 		return DLA_OK;
 	if (!dla_node_table(node, &schema, &table))
 		table = node->name;
@@ -333,10 +333,9 @@ static enum dla_code declared_source_types(struct dla_warehouse *wh,
 			continue;   /* keep the driver's description */
 		if (*declared) {
 			struct dla_coltype t;
-			if (d->parse_type(declared, &t)) {
-				c->type = t;
-				c->undeclared = false;
-			}
+			/* a type dla has no logical type for is stored as text */
+			c->undeclared = !d->parse_type(declared, &t);
+			c->type = t;
 			continue;
 		}
 		c->undeclared = true;
@@ -345,8 +344,8 @@ static enum dla_code declared_source_types(struct dla_warehouse *wh,
 			c->type = have->type;
 			continue;
 		}
-		if (!dla_ident_valid(c->name))
-			continue;   /* the generator refuses it, naming it */
+		if (!dla_ident_valid(c->name) || !d->value_type_probe)
+			continue;   /* refused by the generator / stays text */
 		dla_buf_adds(&q, n_probe++ ? ", " : "SELECT ");
 		d->value_type_probe(&q, c->name);
 	}

@@ -125,13 +125,26 @@ void dla_sqlgen_refresh_stats(const struct dla_load_input *in, const char *schem
 	}
 }
 
+struct dla_coltype dla_sqlgen_as_stored(const struct dla_load_input *in,
+					const struct dla_column *c, const struct dla_coltype *have)
+{
+	if (!have)
+		return c->type;
+	/* SQLite keeps dates and times in TEXT columns, which read back as
+	 * TEXT: a time from the source is still converted as a time */
+	if (in->dialect->times_as_text && have->type == DLA_TYPE_TEXT && !c->undeclared &&
+	    (c->type.type == DLA_TYPE_TIMESTAMP || c->type.type == DLA_TYPE_DATE))
+		return c->type;
+	return *have;
+}
+
 struct dla_coltype dla_sqlgen_stored_type(const struct dla_load_input *in,
 					  const struct dla_column *c)
 {
 	const struct dla_column *have = dla_sqlgen_find_column(in->target_cols,
 							       in->n_target_cols, c->name);
 
-	return have ? have->type : c->type;
+	return dla_sqlgen_as_stored(in, c, have ? &have->type : NULL);
 }
 
 bool dla_sqlgen_needs_convert(const struct dla_load_input *in, const struct dla_column *c)

@@ -36,8 +36,14 @@ struct dla_sqlgen_col {
 extern const struct dla_coltype dla_sqlgen_integer_type, dla_sqlgen_text_type,
 	dla_sqlgen_bool_type, dla_sqlgen_ts_type;
 
+/* The type a value of source column c takes in a column of type have
+ * (NULL: a column created from c): have, except that a date or time goes
+ * into SQLite's TEXT column as a date or time (dialect times_as_text: such
+ * columns read back as TEXT), so it is still normalised. */
+struct dla_coltype dla_sqlgen_as_stored(const struct dla_load_input *in,
+					const struct dla_column *c, const struct dla_coltype *have);
 /* The type source column c is stored with: the target's column of that
- * name when the target has it, else c's own. */
+ * name when the target has it (dla_sqlgen_as_stored), else c's own. */
 struct dla_coltype dla_sqlgen_stored_type(const struct dla_load_input *in,
 					  const struct dla_column *c);
 /* True when a value of source column c must be converted to be stored and
@@ -67,6 +73,8 @@ void dla_sqlgen_typed_stage(const struct dla_load_input *in, struct dla_stmts *o
 			    const char *label, const char *table,
 			    const struct dla_sqlgen_col *cols, size_t n, struct dla_buf *sel);
 
+/* Appends "file:line:col: " of loc (a spec key), nothing without a file. */
+void dla_sqlgen_add_loc(struct dla_buf *b, const struct dla_loc *loc);
 /* Names (sqlgen_names.c).  Both return DLA_ERR_INVALID with a message
  * starting "file:line:col: " (loc, the spec key to fix) in err.
  *

@@ -263,6 +263,7 @@ static enum dla_code check_clashes(struct fact_gen *g)
 	for (size_t s = 0; s < g->n_staged; s++) {
 		for (size_t h = 0; h < 2; h++) {
 			if (g->stored[s] && dla_sqlgen_name_eq(hk[h], g->staged[s]->name)) {
+				dla_sqlgen_add_loc(g->err, &g->fact->source_loc);
 				dla_buf_addf(g->err, "source column '%s' of '%s' clashes with a "
 					     "housekeeping column (drop or rename it)",
 					     g->staged[s]->name, g->fact->source);
@@ -456,12 +457,17 @@ static void emit_on(struct dla_buf *b, const struct lookup *l, const char *src)
 		dla_buf_addf(&ref, "%s.%s", src, fc);
 		if (dla_buf_failed(&ref))
 			b->failed = true;
-		else if (c && key && (c->undeclared || c->type.type != key->type.type ||
-				      (key->type.type == DLA_TYPE_TIMESTAMP &&
-				       l->in->dialect->times_as_text)))
-			l->in->dialect->convert(b, ref.buf, &key->type);
-		else
+		else if (c && key) {
+			struct dla_coltype t = dla_sqlgen_as_stored(l->in, c, &key->type);
+
+			if (c->undeclared || c->type.type != t.type ||
+			    (t.type == DLA_TYPE_TIMESTAMP && l->in->dialect->times_as_text))
+				l->in->dialect->convert(b, ref.buf, &t);
+			else
+				dla_buf_adds(b, ref.buf);
+		} else {
 			dla_buf_adds(b, ref.buf);
+		}
 		dla_buf_release(&ref);
 	}
 }

@@ -12,8 +12,7 @@
 
 #include <strings.h>
 
-/* "file:line:col: " of loc, or nothing when it has no file. */
-static void add_loc(struct dla_buf *b, const struct dla_loc *loc)
+void dla_sqlgen_add_loc(struct dla_buf *b, const struct dla_loc *loc)
 {
 	if (loc && loc->file && loc->line > 0)
 		dla_buf_addf(b, "%s:%d:%d: ", loc->file, loc->line, loc->col);
@@ -34,13 +33,13 @@ enum dla_code dla_sqlgen_check_source_column(const struct dla_load_input *in,
 	const char *why = dla_dialect_ident_problem(in->dialect, name);
 
 	if (why) {
-		add_loc(err, loc);
+		dla_sqlgen_add_loc(err, loc);
 		dla_buf_addf(err, "source column '%s' of '%s' %s: rename it in the source "
 			     "(dla writes column names unquoted)", name, source, why);
 		return DLA_ERR_INVALID;
 	}
 	if (dla_prefixed(name)) {
-		add_loc(err, loc);
+		dla_sqlgen_add_loc(err, loc);
 		dla_buf_addf(err, "source column '%s' of '%s' starts with 'dla_', which dla "
 			     "keeps for its own work and housekeeping columns: rename it in "
 			     "the source, or list it in 'drop:'", name, source);
@@ -62,7 +61,7 @@ enum dla_code dla_sqlgen_check_derived(const struct dla_load_input *in, const ch
 	unfolded.ident_fold = DLA_FOLD_NONE;
 	why = dla_dialect_ident_problem(&unfolded, name);
 	if (why) {
-		add_loc(err, loc);
+		dla_sqlgen_add_loc(err, loc);
 		dla_buf_addf(err, "column '%s' (%s) %s: give it another name in the spec",
 			     name, what, why);
 		return DLA_ERR_INVALID;
@@ -73,7 +72,7 @@ enum dla_code dla_sqlgen_check_derived(const struct dla_load_input *in, const ch
 		if (dla_sqlgen_in_names(unread, c) || (unread_too && !strcasecmp(unread_too, c)))
 			continue;
 		if (strcasecmp(c, name) == 0) {
-			add_loc(err, loc);
+			dla_sqlgen_add_loc(err, loc);
 			dla_buf_addf(err, "column '%s' that dla adds (%s) is also a column of "
 				     "source '%s': rename the source column, or give dla's "
 				     "column another name", name, what, source);
