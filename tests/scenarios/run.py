@@ -19,6 +19,8 @@ Blocks (the first line says what the block is):
                          exit N            exit code (default 0)
                          stdout TEXT       stdout contains TEXT
                          stdout-lacks TEXT stdout does not contain TEXT
+                         stdout-match RE   a line of stdout matches the Python
+                                           regular expression RE (re.search)
                          stderr TEXT       stderr contains TEXT
   dla ARGS...          any other dla command, same assertions
   expect SQL           the following lines are the expected rows, columns joined
@@ -56,6 +58,7 @@ Prints one line per failed check and `scenarios[target]: N passed, M failed`.
 """
 import argparse
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -221,6 +224,11 @@ class Case:
                     self.ok()
                 else:
                     self.fail(step, "stdout lacks %r:\n%s%s" % (value, p.stdout, p.stderr))
+            elif kind == "stdout-match":
+                if re.search(value, p.stdout, re.M):
+                    self.ok()
+                else:
+                    self.fail(step, "stdout matches no %r:\n%s" % (value, p.stdout))
             elif kind == "stdout-lacks":
                 if value not in p.stdout:
                     self.ok()
@@ -290,7 +298,8 @@ class Case:
         if not cols:
             return
         hk = self.hk
-        versioned = hk["valid_from"].lower() in cols
+        # a type 1/3 dimension may have a source column called valid_from
+        versioned = hk["valid_from"].lower() in cols and hk["valid_to"].lower() in cols
         deleted = hk["is_deleted"].lower() in cols
         sel = [sk] + keys
         if versioned:
