@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_scenarios.sh DLA_BIN - the data-driven SCD and fact scenarios
-# (tests/scenarios/) on SQLite and on PostgreSQL, with the same runner.
+# (tests/scenarios/) on SQLite and on PostgreSQL, with the same runner;
+# then the dimension and fact scenarios with --shapes on both.
 # With DLA_GENERAL_BIN (make integration: a dla whose dimension loads all
 # take the general SCD path), the dimension scenarios run with it as well:
 # the snapshot fast path and the general path must give the same tables.
@@ -13,6 +14,13 @@ if [ -n "${PGPORT:-}" ]; then
 else
 	echo "scenarios: PostgreSQL not started by the runner" >&2
 	rc=1
+fi
+# the dim/ and fact/ cases again, each source rewritten into the shapes of
+# tests/scenarios/shapes.py (computed keys and attributes, UNION ALL,
+# CREATE TABLE AS): the values are the same, so are the expected tables
+/usr/bin/python3 "$here/scenarios/run.py" --dla "$1" --target local --shapes || rc=1
+if [ -n "${PGPORT:-}" ]; then
+	/usr/bin/python3 "$here/scenarios/run.py" --dla "$1" --target pg --shapes || rc=1
 fi
 if [ -n "${DLA_GENERAL_BIN:-}" ]; then
 	/usr/bin/python3 "$here/scenarios/run.py" --dla "$DLA_GENERAL_BIN" --target local \
