@@ -335,6 +335,10 @@ static enum dla_code declared_source_types(struct dla_warehouse *wh,
 			struct dla_coltype t;
 			/* a type dla has no logical type for is stored as text */
 			c->undeclared = !d->parse_type(declared, &t);
+			if (t.type == DLA_TYPE_TEXT)
+				t.precision = 0;   /* as from_odbc: text of any length
+						      (the unknown member's 'Unknown'
+						      fits a varchar(5) key's table) */
 			c->type = t;
 			continue;
 		}

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_scenarios.sh DLA_BIN - the data-driven SCD and fact scenarios
-# (tests/scenarios/) on SQLite and on PostgreSQL, with the same runner.
+# (tests/scenarios/) on SQLite and on PostgreSQL, with the same runner
+# (their reshaped sources: test_scenario_shapes.sh).
 # With DLA_GENERAL_BIN (make integration: a dla whose dimension loads all
 # take the general SCD path), the dimension scenarios run with it as well:
 # the snapshot fast path and the general path must give the same tables.

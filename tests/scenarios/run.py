@@ -53,8 +53,23 @@ at the end, every dimension of models.yml whose table exists is checked:
 The unknown member (surrogate key -1) is only checked for uniqueness.  A
 `run` step that expects a failure (exit 1) is checked too: a failed load must
 leave the history as it was.
-Usage: run.py --dla BIN --target local|pg [--only SUBSTRING] [DIR...]
-Prints one line per failed check and `scenarios[target]: N passed, M failed`.
+Shapes (--shapes): every dim/ and fact/ case is played again once per shape
+of shapes.py (expr_key, expr_attrs, union_all, ctas), as variant
+`<case>@<shape>`: the dimension and fact specs read a generated view (or a
+CREATE TABLE AS table) computing the same values from the original source
+in another shape -- computed keys, computed attributes, UNION ALL of two
+halves, a table made from expressions -- and every expectation stays the
+same (a message or lineage row naming the source names the rewritten
+relation).  Column types are inferred from the seed CSV values (or, for a
+source no seed fills, the data read back).  shapes.SKIP lists the variants
+not played, with the reason.  --shape NAME (repeatable, implies --shapes)
+keeps one shape; --only also matches `<case>@<shape>`.  See shapes.py.
+
+Usage: run.py --dla BIN --target local|pg [--only SUBSTRING]
+              [--shapes] [--shape NAME]... [DIR...]
+Prints one line per failed check (stderr) and `scenarios[target]: N cases,
+P passed, M failed` (with --shapes: N variants, and one line per shape
+naming the failed cases).
 """
 import argparse
 import os
@@ -64,6 +79,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+sys.dont_write_bytecode = True      # no __pycache__ in the tree
+import shapes  # noqa: E402  (beside this file)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -145,9 +163,9 @@ def blocks(text):
 
 
 class Case:
-    def __init__(self, path, target, dla):
+    def __init__(self, path, target, dla, shape=None):
         self.path = path
-        self.name = os.path.relpath(path, HERE)
+        self.name = os.path.relpath(path, HERE) + ("@" + shape if shape else "")
         self.target = target
         self.dla = dla
         self.passed = 0
@@ -173,6 +191,7 @@ class Case:
         views = os.path.join(path, "views")
         if os.path.isdir(views):
             shutil.copytree(views, os.path.join(self.work, "views"))
+        self.shaper = shapes.Shaper(self, shape) if shape else None
         if target == "pg":
             self.psql("drop schema if exists presentation cascade; "
                       "drop schema if exists staging cascade; "
@@ -187,14 +206,14 @@ class Case:
     def ok(self):
         self.passed += 1
 
-    def psql(self, sql, check=True):
-        p = subprocess.run(["psql", "-X", "-q", "-At", "-F", "|", "-v", "ON_ERROR_STOP=1",
+    def psql(self, sql, check=True, fmt=("-At", "-F", "|")):
+        p = subprocess.run(["psql", "-X", "-q"] + list(fmt) + ["-v", "ON_ERROR_STOP=1",
                             "-c", sql], capture_output=True, text=True)
         if check and p.returncode != 0:
             raise RuntimeError(p.stderr.strip())
         return p.stdout
 
-    def sqlite(self, sql):
+    def sqlite(self, sql, fmt=("-separator", "|")):
         dla_dir = os.path.join(self.work, ".dla")
         attach = []
         if os.path.isdir(dla_dir):
@@ -202,7 +221,7 @@ class Case:
                 if name.endswith(".db") and name != "warehouse.db":
                     attach.append("attach '%s' as %s;" % (os.path.join(dla_dir, name), name[:-3]))
         db = os.path.join(dla_dir, "warehouse.db")
-        p = subprocess.run(["sqlite3", "-separator", "|", db, " ".join(attach) + sql],
+        p = subprocess.run(["sqlite3"] + list(fmt) + [db, " ".join(attach) + sql],
                            capture_output=True, text=True)
         if p.returncode != 0:
             raise RuntimeError(p.stderr.strip())
@@ -210,6 +229,15 @@ class Case:
 
     def query(self, sql):
         return self.psql(sql) if self.target == "pg" else self.sqlite(sql)
+
+    def query_rows(self, sql):
+        """[column names] + rows (lists of text, NULL as ''), whatever the
+        values hold ('|', newlines)."""
+        if self.target == "pg":
+            out = self.psql(sql, fmt=("-A", "-F", "\x1f", "-R", "\x1e", "-P", "footer=off"))
+        else:
+            out = self.sqlite(sql, fmt=("-header", "-separator", "\x1f", "-newline", "\x1e"))
+        return [r.split("\x1f") for r in out.rstrip("\n").split("\x1e") if r != ""]
 
     def dla_cmd(self, step, args, asserts):
         cmd = [self.dla, "--project", self.work, "--target", self.target] + args
@@ -257,7 +285,7 @@ class Case:
         if p.returncode != 0:
             self.fail(step, "seed failed: %s%s" % (p.stdout, p.stderr))
 
-    def expect(self, step, sql, rows):
+    def expect(self, step, sql, rows, unordered=False):
         try:
             out = self.query(sql)
         except RuntimeError as e:
@@ -265,7 +293,7 @@ class Case:
             return
         got = [line for line in out.splitlines()]
         want = [] if rows == ["(no rows)"] else rows
-        if got == want:
+        if got == want or unordered and sorted(got) == sorted(want):
             self.ok()
         else:
             self.fail(step, "rows differ\n  expected:\n    %s\n  actual:\n    %s" % (
@@ -381,22 +409,32 @@ class Case:
     def play(self):
         with open(os.path.join(self.path, "steps")) as f:
             text = f.read()
+        shaper = self.shaper
         for n, block in enumerate(blocks(text), 1):
+            renamed = False
+            if shaper:
+                block, renamed = shaper.block(block)
             head = block[0]
             word, _, rest = head.partition(" ")
             step = "step %d (%s)" % (n, head[:60])
             word, _, only_on = word.partition("@")
             if only_on and only_on != self.target:
                 continue
+            if shaper and word in ("run", "dla"):
+                shaper.refresh(step)
             if word == "seed":
+                if shaper:
+                    shaper.before_seed(step)
                 self.seed(step, rest.strip(), block[1:])
+                if shaper:
+                    shaper.seed(rest.strip(), block[1:])
             elif word == "run":
                 self.dla_cmd(step, ["run"] + shlex.split(rest), block[1:])
                 self.integrity_all(step)
             elif word == "dla":
                 self.dla_cmd(step, shlex.split(rest), block[1:])
             elif word == "expect":
-                self.expect(step, rest, block[1:])
+                self.expect(step, rest, block[1:], unordered=renamed)
             elif word == "columns":
                 try:
                     got = self.column_names(rest.strip())
@@ -419,6 +457,8 @@ class Case:
                     self.query(rest)
                 except RuntimeError as e:
                     self.fail(step, "statement failed: %s" % e)
+                if shaper:
+                    shaper.changed()
             elif word == "models":
                 src = os.path.join(self.path, rest.strip())
                 shutil.copy(src, os.path.join(self.work, "models", "models.yml"))
@@ -435,24 +475,70 @@ def main():
     ap.add_argument("--dla", required=True)
     ap.add_argument("--target", choices=["local", "pg"], required=True)
     ap.add_argument("--only", default="")
+    ap.add_argument("--shapes", action="store_true",
+                    help="play the dim/ and fact/ cases with their sources rewritten "
+                    "into each shape (shapes.py) instead of as written")
+    ap.add_argument("--shape", action="append", choices=shapes.SHAPES,
+                    help="only this shape (repeatable; implies --shapes)")
     ap.add_argument("dirs", nargs="*")
+    ap.add_argument("--rotate", type=int, default=0, metavar="N",
+                    help="with --shapes: each case in N of the shapes only, taken in "
+                    "turn (case i: shapes i, i + 4/N, ...), so every shape plays about "
+                    "N/4 of the cases; make check uses 2")
     args = ap.parse_args()
+    args.shapes = args.shapes or bool(args.shape) or args.rotate > 0
     dla = os.path.abspath(args.dla)
     roots = args.dirs or [HERE]
-    cases = []
+    cases = []      # (path, shape)
+    skipped = []
+    n_applied = 0   # cases --shapes applies to so far (--rotate)
     for root in roots:
         for dirpath, dirnames, filenames in os.walk(root):
             dirnames.sort()
-            if "steps" in filenames and args.only in dirpath:
-                cases.append(dirpath)
+            if "steps" not in filenames:
+                continue
+            if not args.shapes:
+                if args.only in dirpath:
+                    cases.append((dirpath, None))
+                continue
+            rel = os.path.relpath(dirpath, HERE)
+            if not shapes.applies(rel):
+                continue
+            picked = args.shape or shapes.SHAPES
+            if args.rotate > 0:
+                n = len(shapes.SHAPES)
+                step = max(1, n // args.rotate)
+                picked = [shapes.SHAPES[(n_applied + j * step) % n]
+                          for j in range(min(args.rotate, n))]
+            n_applied += 1
+            for shape in picked:
+                if args.only not in "%s@%s" % (dirpath, shape):
+                    continue
+                if shapes.skipped(rel, shape):
+                    skipped.append("%s@%s" % (rel, shape))
+                else:
+                    cases.append((dirpath, shape))
     passed = failed = 0
-    for path in sorted(cases):
-        case = Case(path, args.target, dla)
+    failing = {}
+    for path, shape in sorted(cases, key=lambda c: (c[0], shapes.SHAPES.index(c[1])
+                                                    if c[1] else -1)):
+        case = Case(path, args.target, dla, shape)
         case.play()
         passed += case.passed
         failed += case.failed
-    print("scenarios[%s]: %d cases, %d passed, %d failed" % (args.target, len(cases),
-                                                             passed, failed))
+        if case.failed:
+            failing.setdefault(shape, []).append(case.name)
+    if args.shapes:
+        for shape in args.shape or shapes.SHAPES:
+            n = sum(1 for c in cases if c[1] == shape)
+            bad = failing.get(shape, [])
+            print("scenarios[%s]: shape %s: %d variants, %d failed%s"
+                  % (args.target, shape, n, len(bad),
+                     ": " + " ".join(b.split("@")[0] for b in bad) if bad else ""))
+        if skipped:
+            print("scenarios[%s]: skipped (shapes.SKIP): %s" % (args.target, " ".join(skipped)))
+    print("scenarios[%s]: %d %s, %d passed, %d failed" % (
+        args.target, len(cases), "variants" if args.shapes else "cases", passed, failed))
     return 1 if failed or not cases else 0
 
 
